@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vectorbucket's tests and benchmarks need.
+# Idempotent and quick when everything is present. Needs root (or sudo).
+#   scripts/deps.sh test    # what `make test` needs
+#   scripts/deps.sh bench   # plus the peer engines (hnswlib, faiss, OpenBLAS)
+set -euo pipefail
+want=(dataset-fashion-mnist libhdf5-dev spin curl python3)
+if [ "${1:-test}" = bench ]; then
+	want+=(python3-hnswlib python3-faiss python3-numpy libopenblas0-pthread)
+fi
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo=sudo
+echo "deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
