@@ -1,0 +1,252 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/vectorbucket/vectorbucket/objectstore"
+	"github.com/vectorbucket/vectorbucket/objectstore/storetest"
+)
+
+// testConfig reads the test server from the environment. Unset: skip,
+// unless CI is set.
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	cfg := Config{
+		Endpoint:  os.Getenv("VECTORBUCKET_TEST_S3_ENDPOINT"),
+		AccessKey: os.Getenv("VECTORBUCKET_TEST_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("VECTORBUCKET_TEST_S3_SECRET_KEY"),
+		Bucket:    os.Getenv("VECTORBUCKET_TEST_S3_BUCKET"),
+		Region:    os.Getenv("VECTORBUCKET_TEST_S3_REGION"),
+		PathStyle: true,
+	}
+	if cfg.Endpoint == "" || cfg.Bucket == "" {
+		msg := "VECTORBUCKET_TEST_S3_ENDPOINT/_ACCESS_KEY/_SECRET_KEY/_BUCKET unset: no S3 server to test against " +
+			"(scripts/versitygw.sh start && source .versitygw/env)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return cfg
+}
+
+// open returns a store on the test server with the bucket created.
+func open(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := s.EnsureBucket(context.Background()); err != nil {
+		t.Fatalf("EnsureBucket: %v", err)
+	}
+	return s
+}
+
+// corrupt rewrites the object behind the store's back with one byte flipped,
+// keeping the checksum metadata of the original.
+func corrupt(t *testing.T, s *Store, key string) {
+	t.Helper()
+	ctx := t.Context()
+	fk := s.cfg.Prefix + key
+	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &fk})
+	if err != nil {
+		t.Fatalf("raw get %q: %v", fk, err)
+	}
+	data, err := readBody(out.Body, aws.ToInt64(out.ContentLength))
+	out.Body.Close()
+	if err != nil {
+		t.Fatalf("raw get %q: %v", fk, err)
+	}
+	data[len(data)/2] ^= 0x40
+	_, err = s.client.PutObject(ctx, &awss3.PutObjectInput{
+		Bucket: &s.cfg.Bucket, Key: &fk, Body: bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))), Metadata: out.Metadata,
+	})
+	if err != nil {
+		t.Fatalf("raw put %q: %v", fk, err)
+	}
+}
+
+func TestStore(t *testing.T) {
+	s := open(t, testConfig(t))
+	storetest.Run(t, func(*testing.T) objectstore.Store { return s }, storetest.Options{
+		Corrupt: func(t *testing.T, _ objectstore.Store, key string) { corrupt(t, s, key) },
+	})
+}
+
+func TestStoreKeyPrefix(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Prefix = "keyprefix-test/"
+	s := open(t, cfg)
+	storetest.Run(t, func(*testing.T) objectstore.Store { return s }, storetest.Options{
+		Corrupt: func(t *testing.T, _ objectstore.Store, key string) { corrupt(t, s, key) },
+	})
+}
+
+func TestStoreBehindPrefixWrapper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short: the suite already runs against s3 directly")
+	}
+	s := open(t, testConfig(t))
+	w := objectstore.WithPrefix(s, "wrapped/")
+	storetest.Run(t, func(*testing.T) objectstore.Store { return w }, storetest.Options{
+		Corrupt: func(t *testing.T, _ objectstore.Store, key string) { corrupt(t, s, "wrapped/"+key) },
+	})
+}
+
+func TestLinearizability(t *testing.T) {
+	cfg := testConfig(t)
+	// Separate clients (separate connection pools), as separate processes
+	// would have.
+	stores := []objectstore.Store{open(t, cfg), open(t, cfg)}
+	storetest.Linearizability(t, stores, storetest.Options{})
+}
+
+// TestMultipart uploads objects above a small multipart threshold and checks
+// that the create-only and if-match conditions hold on
+// CompleteMultipartUpload, and that block checksums cover ranged reads.
+func TestMultipart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MultipartThreshold = 5 << 20
+	cfg.PartSize = 5 << 20
+	s := open(t, cfg)
+	ctx := t.Context()
+	key := fmt.Sprintf("multipart-%d/obj", os.Getpid())
+	data := make([]byte, 16<<20+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>13)
+	}
+	t.Cleanup(func() { _ = s.Delete(context.Background(), key) })
+	_ = s.Delete(ctx, key)
+
+	a, err := s.Put(ctx, key, data, objectstore.CreateOnly())
+	if err != nil {
+		t.Fatalf("multipart create-only Put: %v", err)
+	}
+	if _, err := s.Put(ctx, key, data[:6<<20], objectstore.CreateOnly()); !errors.Is(err, objectstore.ErrPreconditionFailed) {
+		t.Fatalf("second multipart create-only Put err = %v, want ErrPreconditionFailed", err)
+	}
+	got, ga, err := s.Get(ctx, key)
+	if err != nil || !bytes.Equal(got, data) || ga.ETag != a.ETag {
+		t.Fatalf("Get after multipart = %d bytes (equal %v), etag %q (put %q), %v", len(got), bytes.Equal(got, data), ga.ETag, a.ETag, err)
+	}
+	// 16 MiB + a bit → 256 blocks of 64 KiB do not suffice; blocks are 128 KiB, so
+	// a ranged read needs the second, wider request.
+	if sh := blockShift(int64(len(data))); sh != 17 {
+		t.Fatalf("blockShift(%d) = %d, want 17", len(data), sh)
+	}
+	for _, r := range [][2]int64{{0, 10}, {65536 + 3, 100}, {5<<20 - 7, 20}, {int64(len(data)) - 5, -1}, {131072, 131072}} {
+		got, _, err := s.GetRange(ctx, key, r[0], r[1])
+		end := int64(len(data))
+		if r[1] >= 0 {
+			end = r[0] + r[1]
+		}
+		if err != nil || !bytes.Equal(got, data[r[0]:end]) {
+			t.Errorf("GetRange(%d, %d) = %d bytes, %v; want bytes [%d, %d)", r[0], r[1], len(got), err, r[0], end)
+		}
+	}
+	if _, err := s.Put(ctx, key, data[:6<<20], objectstore.IfMatch(`"stale"`)); !errors.Is(err, objectstore.ErrPreconditionFailed) {
+		t.Fatalf("multipart if-match with a wrong etag err = %v, want ErrPreconditionFailed", err)
+	}
+	b, err := s.Put(ctx, key, data[:6<<20], objectstore.IfMatch(a.ETag))
+	if err != nil {
+		t.Fatalf("multipart if-match with the current etag: %v", err)
+	}
+	if got, ga, err := s.Get(ctx, key); err != nil || !bytes.Equal(got, data[:6<<20]) || ga.ETag != b.ETag {
+		t.Fatalf("Get after multipart if-match = %d bytes, %v", len(got), err)
+	}
+}
+
+// TestForeignObject: an object written without the checksum metadata cannot
+// be verified, so it reads as corrupt.
+func TestForeignObject(t *testing.T) {
+	s := open(t, testConfig(t))
+	ctx := t.Context()
+	key := fmt.Sprintf("foreign-%d", os.Getpid())
+	t.Cleanup(func() { _ = s.Delete(context.Background(), key) })
+	_, err := s.client.PutObject(ctx, &awss3.PutObjectInput{Bucket: &s.cfg.Bucket, Key: &key, Body: bytes.NewReader([]byte("hello"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _, err := s.Get(ctx, key); !errors.Is(err, objectstore.ErrCorrupt) || b != nil {
+		t.Errorf("Get(foreign) = %q, %v; want ErrCorrupt", b, err)
+	}
+	if b, _, err := s.GetRange(ctx, key, 1, 2); !errors.Is(err, objectstore.ErrCorrupt) || b != nil {
+		t.Errorf("GetRange(foreign) = %q, %v; want ErrCorrupt", b, err)
+	}
+}
+
+func TestParseSums(t *testing.T) {
+	for _, n := range []int{0, 1, 65536, 65537, 256 << 16, 256<<16 + 1, 5 << 20} {
+		data := bytes.Repeat([]byte{byte(n)}, n)
+		want := computeSums(data)
+		got, err := parseSums(want.metadata())
+		if err != nil {
+			t.Fatalf("size %d: parseSums: %v", n, err)
+		}
+		if got.size != want.size || got.crc != want.crc || got.shift != want.shift || len(got.block) != len(want.block) {
+			t.Errorf("size %d: parsed %+v, want %+v", n, got, want)
+		}
+		if err := got.verify(0, data); err != nil {
+			t.Errorf("size %d: verify: %v", n, err)
+		}
+		if n > 0 {
+			data[n-1] ^= 1
+			if err := got.verify(0, data); !errors.Is(err, objectstore.ErrCorrupt) {
+				t.Errorf("size %d: verify of damaged data = %v, want ErrCorrupt", n, err)
+			}
+		}
+	}
+	bad := []map[string]string{
+		{},
+		{metaCRC: "zz", metaSize: "1"},
+		{metaCRC: "00000000"},
+		{metaCRC: "00000000", metaSize: "-1"},
+		{metaCRC: "00000000", metaSize: "100000"},
+		{metaCRC: "00000000", metaSize: "100000", metaBlocks: "16:AAAA"},
+		{metaCRC: "00000000", metaSize: "10", metaBlocks: "16:AAAAAA=="},
+	}
+	for _, m := range bad {
+		if _, err := parseSums(m); !errors.Is(err, objectstore.ErrCorrupt) {
+			t.Errorf("parseSums(%v) err = %v, want ErrCorrupt", m, err)
+		}
+	}
+}
+
+func TestParseContentRange(t *testing.T) {
+	tests := []struct {
+		in           string
+		start, total int64
+		ok           bool
+	}{
+		{"bytes 0-9/100", 0, 100, true},
+		{"bytes 65536-131071/200000", 65536, 200000, true},
+		{"bytes */100", 0, 0, false},
+		{"0-9/100", 0, 0, false},
+		{"", 0, 0, false},
+	}
+	for _, tt := range tests {
+		start, total, ok := parseContentRange(tt.in)
+		if start != tt.start || total != tt.total || ok != tt.ok {
+			t.Errorf("parseContentRange(%q) = %d, %d, %v; want %d, %d, %v", tt.in, start, total, ok, tt.start, tt.total, tt.ok)
+		}
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	if _, err := New(context.Background(), Config{}); err == nil {
+		t.Error("New with no bucket succeeded")
+	}
+	if _, err := New(context.Background(), Config{Bucket: "b", Prefix: "../x/"}); !errors.Is(err, objectstore.ErrInvalidKey) {
+		t.Errorf("New with prefix ../x/ err = %v, want ErrInvalidKey", err)
+	}
+}
