@@ -28,6 +28,8 @@ type Segment struct {
 	metaOK  bitmap // nil when no row is null
 	deleted bitmap
 	norms   []float32
+
+	hasDeleted bool
 }
 
 // bitmap is an Arrow validity/boolean bitmap starting at bit off.
@@ -85,6 +87,9 @@ func (s *Segment) Metadata(i int) []byte {
 // Deleted reports whether row i is a tombstone (WAL objects only).
 func (s *Segment) Deleted(i int) bool { return s.deleted.get(i) }
 
+// anyDeleted reports whether any row is a tombstone (cached at decode).
+func (s *Segment) anyDeleted() bool { return s.hasDeleted }
+
 // Norm returns ‖Vector(i)‖, stored at encode time.
 func (s *Segment) Norm(i int) float32 { return s.norms[i] }
 
@@ -138,6 +143,12 @@ func DecodeSegment(data []byte) (seg *Segment, err error) {
 	}
 	if s.norms, err = fixedColumn[float32](cols[5].Data(), n); err != nil {
 		return nil, fmt.Errorf("norm column: %w", err)
+	}
+	for i := 0; i < n; i++ {
+		if s.deleted.get(i) {
+			s.hasDeleted = true
+			break
+		}
 	}
 	return s, nil
 }
