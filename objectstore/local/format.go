@@ -18,12 +18,12 @@ import (
 //	20      4     reserved, zero
 //	24      8     write id: random per put, part of the ETag
 //	32      8     modification time, Unix nanoseconds
-//	40      4     reserved, zero
+//	40      4     CRC32C of the block table
 //	44      4     CRC32C of bytes [0, 44)
 //	48      4·K   CRC32C of each data block, K = ceil(N / B)
 //	48+4K   N     data
 //
-// A whole-object read checks the header CRC and the whole-data CRC; a ranged
+// A whole-object read checks the header, table and whole-data CRCs; a ranged
 // read checks the header CRC and the CRC of every block it touches, so a
 // 4 KiB read of a large object reads and verifies at most two blocks. The
 // file size must be exactly 48 + 4K + N.
@@ -37,11 +37,12 @@ var magic = [4]byte{'V', 'B', 'O', formatVersion}
 
 // header is the decoded fixed part of an object file.
 type header struct {
-	size    int64
-	crc     uint32
-	writeID uint64
-	mod     time.Time
-	block   int64
+	size     int64
+	crc      uint32
+	tableCRC uint32
+	writeID  uint64
+	mod      time.Time
+	block    int64
 }
 
 func (h header) blocks() int64 { return (h.size + h.block - 1) / h.block }
@@ -69,11 +70,13 @@ func encodeHeader(data []byte, writeID uint64, mod time.Time) ([]byte, header) {
 	binary.LittleEndian.PutUint32(buf[16:], h.crc)
 	binary.LittleEndian.PutUint64(buf[24:], writeID)
 	binary.LittleEndian.PutUint64(buf[32:], uint64(mod.UnixNano()))
-	binary.LittleEndian.PutUint32(buf[44:], objectstore.Checksum(buf[:44]))
 	for i := int64(0); i < h.blocks(); i++ {
 		blk := data[i*blockSize : min((i+1)*blockSize, h.size)]
 		binary.LittleEndian.PutUint32(buf[headerSize+4*i:], objectstore.Checksum(blk))
 	}
+	h.tableCRC = objectstore.Checksum(buf[headerSize:])
+	binary.LittleEndian.PutUint32(buf[40:], h.tableCRC)
+	binary.LittleEndian.PutUint32(buf[44:], objectstore.Checksum(buf[:44]))
 	return buf, h
 }
 
@@ -89,11 +92,12 @@ func decodeHeader(b []byte) (header, error) {
 		return header{}, fmt.Errorf("unknown object format %q: %w", b[:4], objectstore.ErrCorrupt)
 	}
 	h := header{
-		block:   int64(binary.LittleEndian.Uint32(b[4:])),
-		size:    int64(binary.LittleEndian.Uint64(b[8:])),
-		crc:     binary.LittleEndian.Uint32(b[16:]),
-		writeID: binary.LittleEndian.Uint64(b[24:]),
-		mod:     time.Unix(0, int64(binary.LittleEndian.Uint64(b[32:]))),
+		block:    int64(binary.LittleEndian.Uint32(b[4:])),
+		size:     int64(binary.LittleEndian.Uint64(b[8:])),
+		crc:      binary.LittleEndian.Uint32(b[16:]),
+		writeID:  binary.LittleEndian.Uint64(b[24:]),
+		tableCRC: binary.LittleEndian.Uint32(b[40:]),
+		mod:      time.Unix(0, int64(binary.LittleEndian.Uint64(b[32:]))),
 	}
 	if h.block <= 0 || h.size < 0 {
 		return header{}, fmt.Errorf("block size %d, size %d: %w", h.block, h.size, objectstore.ErrCorrupt)

@@ -1,0 +1,57 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/objectstore"
+)
+
+// TestLockAcrossHandles: a stripe held through one handle (a separate open
+// file description, as another process would have) blocks writers of that
+// stripe in another handle until released, and a blocked writer honours
+// its context.
+func TestLockAcrossHandles(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	unlock, err := a.stripes[stripeOf("k")].lock(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := b.Put(ctx, "k", []byte("x"), objectstore.CreateOnly()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Put while another handle holds the lock: %v, want DeadlineExceeded", err)
+	}
+	if err := b.Delete(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Delete while another handle holds the lock: %v, want DeadlineExceeded", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Put(t.Context(), "k", []byte("x"), objectstore.CreateOnly())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Put finished while the lock was held: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Errorf("Put after unlock: %v", err)
+	}
+	if _, err := b.Head(t.Context(), "k"); err != nil {
+		t.Errorf("Head: %v", err)
+	}
+}
