@@ -1,0 +1,347 @@
+package datasets
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// VectorColumns names the columns of a table of vectors. Empty names pick the defaults.
+type VectorColumns struct {
+	// Vector is the vector column: a FixedSizeList or List of float32 or float64. Default:
+	// "vector" if present, else the first such column.
+	Vector string
+	// Key is an optional key column (strings or integers). Default: "key" if present.
+	Key string
+}
+
+// VectorTable is the vectors (and keys) read from an Arrow or Parquet file.
+type VectorTable struct {
+	Dim     int
+	N       int
+	Vectors []float32 // N*Dim values, row-major
+	Keys    []string  // N keys, nil when the file has no key column
+}
+
+// Vec returns vector i (not a copy).
+func (t *VectorTable) Vec(i int) []float32 { return t.Vectors[i*t.Dim : (i+1)*t.Dim : (i+1)*t.Dim] }
+
+// ReadArrowFile reads a table of vectors from an Arrow IPC file (file or stream format).
+// Corrupt or truncated files give an error wrapping ErrFormat.
+func ReadArrowFile(path string, cols VectorColumns) (t *VectorTable, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read arrow: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("read arrow %s: %w: %v", path, ErrFormat, r)
+		}
+	}()
+	t, err = readArrowBytes(b, cols)
+	if err != nil {
+		return nil, fmt.Errorf("read arrow %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func readArrowBytes(b []byte, cols VectorColumns) (*VectorTable, error) {
+	mem := memory.NewGoAllocator()
+	var schema *arrow.Schema
+	var recs []arrow.RecordBatch
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	if bytes.HasPrefix(b, []byte("ARROW1")) {
+		fr, err := ipc.NewFileReader(bytes.NewReader(b), ipc.WithAllocator(mem))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		defer fr.Close()
+		schema = fr.Schema()
+		for i := range fr.NumRecords() {
+			r, err := fr.RecordBatch(i)
+			if err != nil {
+				return nil, fmt.Errorf("%w: record batch %d: %v", ErrFormat, i, err)
+			}
+			r.Retain()
+			recs = append(recs, r)
+		}
+	} else {
+		sr, err := ipc.NewReader(bytes.NewReader(b), ipc.WithAllocator(mem))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		defer sr.Release()
+		schema = sr.Schema()
+		for sr.Next() {
+			r := sr.RecordBatch()
+			r.Retain()
+			recs = append(recs, r)
+		}
+		if err := sr.Err(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+	}
+	vi, ki, err := pickColumns(schema, cols)
+	if err != nil {
+		return nil, err
+	}
+	t := &VectorTable{}
+	for _, r := range recs {
+		if err := t.appendVectors(r.Column(vi)); err != nil {
+			return nil, err
+		}
+		if ki >= 0 {
+			if err := t.appendKeys(r.Column(ki)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t, t.check(ki >= 0)
+}
+
+// ReadParquetFile reads a table of vectors from a Parquet file.
+// Corrupt or truncated files give an error wrapping ErrFormat.
+func ReadParquetFile(ctx context.Context, path string, cols VectorColumns) (t *VectorTable, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read parquet: %w", err)
+	}
+	defer f.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("read parquet %s: %w: %v", path, ErrFormat, r)
+		}
+	}()
+	mem := memory.NewGoAllocator()
+	tbl, err := pqarrow.ReadTable(ctx, f, parquet.NewReaderProperties(mem), pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("read parquet %s: %w: %v", path, ErrFormat, err)
+	}
+	defer tbl.Release()
+	vi, ki, err := pickColumns(tbl.Schema(), cols)
+	if err != nil {
+		return nil, fmt.Errorf("read parquet %s: %w", path, err)
+	}
+	t = &VectorTable{}
+	for _, c := range tbl.Column(vi).Data().Chunks() {
+		if err := t.appendVectors(c); err != nil {
+			return nil, fmt.Errorf("read parquet %s: %w", path, err)
+		}
+	}
+	if ki >= 0 {
+		for _, c := range tbl.Column(ki).Data().Chunks() {
+			if err := t.appendKeys(c); err != nil {
+				return nil, fmt.Errorf("read parquet %s: %w", path, err)
+			}
+		}
+	}
+	if err := t.check(ki >= 0); err != nil {
+		return nil, fmt.Errorf("read parquet %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func isVectorType(dt arrow.DataType) bool {
+	var elem arrow.DataType
+	switch lt := dt.(type) {
+	case *arrow.FixedSizeListType:
+		elem = lt.Elem()
+	case *arrow.ListType:
+		elem = lt.Elem()
+	case *arrow.LargeListType:
+		elem = lt.Elem()
+	default:
+		return false
+	}
+	return elem.ID() == arrow.FLOAT32 || elem.ID() == arrow.FLOAT64
+}
+
+// pickColumns returns the indexes of the vector and key columns (-1: no key column).
+func pickColumns(s *arrow.Schema, cols VectorColumns) (vi, ki int, err error) {
+	vi, ki = -1, -1
+	if cols.Vector != "" {
+		idx := s.FieldIndices(cols.Vector)
+		if len(idx) == 0 {
+			return 0, 0, fmt.Errorf("%w: no column %q", ErrFormat, cols.Vector)
+		}
+		vi = idx[0]
+	} else if idx := s.FieldIndices("vector"); len(idx) > 0 {
+		vi = idx[0]
+	} else {
+		for i, f := range s.Fields() {
+			if isVectorType(f.Type) {
+				vi = i
+				break
+			}
+		}
+	}
+	if vi < 0 || !isVectorType(s.Field(vi).Type) {
+		return 0, 0, fmt.Errorf("%w: no list-of-float vector column in %v", ErrFormat, s)
+	}
+	if cols.Key != "" {
+		idx := s.FieldIndices(cols.Key)
+		if len(idx) == 0 {
+			return 0, 0, fmt.Errorf("%w: no column %q", ErrFormat, cols.Key)
+		}
+		ki = idx[0]
+	} else if idx := s.FieldIndices("key"); len(idx) > 0 {
+		ki = idx[0]
+	}
+	return vi, ki, nil
+}
+
+func (t *VectorTable) appendVectors(col arrow.Array) error {
+	var values arrow.Array
+	var bounds func(i int) (int64, int64)
+	switch a := col.(type) {
+	case *array.FixedSizeList:
+		n := int64(a.DataType().(*arrow.FixedSizeListType).Len())
+		values = a.ListValues()
+		off := int64(a.Offset())
+		bounds = func(i int) (int64, int64) { return (off + int64(i)) * n, (off + int64(i) + 1) * n }
+	case *array.List:
+		values, bounds = a.ListValues(), a.ValueOffsets
+	case *array.LargeList:
+		values, bounds = a.ListValues(), a.ValueOffsets
+	default:
+		return fmt.Errorf("%w: vector column of type %s", ErrFormat, col.DataType())
+	}
+	var get func(j int64) float32
+	switch v := values.(type) {
+	case *array.Float32:
+		get = func(j int64) float32 { return v.Value(int(j)) }
+	case *array.Float64:
+		get = func(j int64) float32 { return float32(v.Value(int(j))) }
+	default:
+		return fmt.Errorf("%w: vector values of type %s", ErrFormat, values.DataType())
+	}
+	for i := range col.Len() {
+		if col.IsNull(i) {
+			return fmt.Errorf("%w: vector %d is null", ErrFormat, t.N)
+		}
+		s, e := bounds(i)
+		if s < 0 || e < s || e > int64(values.Len()) {
+			return fmt.Errorf("%w: vector %d: offsets %d..%d outside %d values", ErrFormat, t.N, s, e, values.Len())
+		}
+		if t.N == 0 && t.Dim == 0 {
+			t.Dim = int(e - s)
+			if t.Dim == 0 {
+				return fmt.Errorf("%w: vector 0 is empty", ErrFormat)
+			}
+		}
+		if int(e-s) != t.Dim {
+			return fmt.Errorf("%w: vector %d has %d values, earlier vectors %d", ErrFormat, t.N, e-s, t.Dim)
+		}
+		for j := s; j < e; j++ {
+			if values.IsNull(int(j)) {
+				return fmt.Errorf("%w: vector %d has a null value", ErrFormat, t.N)
+			}
+			t.Vectors = append(t.Vectors, get(j))
+		}
+		t.N++
+	}
+	return nil
+}
+
+func (t *VectorTable) appendKeys(col arrow.Array) error {
+	for i := range col.Len() {
+		if col.IsNull(i) {
+			return fmt.Errorf("%w: key %d is null", ErrFormat, len(t.Keys))
+		}
+		switch a := col.(type) {
+		case *array.String:
+			t.Keys = append(t.Keys, a.Value(i))
+		case *array.LargeString:
+			t.Keys = append(t.Keys, a.Value(i))
+		case *array.Int64:
+			t.Keys = append(t.Keys, strconv.FormatInt(a.Value(i), 10))
+		case *array.Int32:
+			t.Keys = append(t.Keys, strconv.FormatInt(int64(a.Value(i)), 10))
+		case *array.Uint64:
+			t.Keys = append(t.Keys, strconv.FormatUint(a.Value(i), 10))
+		default:
+			return fmt.Errorf("%w: key column of type %s", ErrFormat, col.DataType())
+		}
+	}
+	return nil
+}
+
+func (t *VectorTable) check(keys bool) error {
+	if t.N == 0 {
+		return fmt.Errorf("%w: no vectors", ErrFormat)
+	}
+	if len(t.Vectors) != t.N*t.Dim || (keys && len(t.Keys) != t.N) {
+		return fmt.Errorf("%w: %d vectors, %d values, %d keys", ErrFormat, t.N, len(t.Vectors), len(t.Keys))
+	}
+	return nil
+}
+
+// record builds one record batch of t: "key" utf8 (when t has keys) and "vector"
+// FixedSizeList<float32>.
+func (t *VectorTable) record(mem memory.Allocator) arrow.RecordBatch {
+	fields := []arrow.Field{{Name: "vector", Type: arrow.FixedSizeListOf(int32(t.Dim), arrow.PrimitiveTypes.Float32)}}
+	if t.Keys != nil {
+		fields = append([]arrow.Field{{Name: "key", Type: arrow.BinaryTypes.String}}, fields...)
+	}
+	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
+	defer b.Release()
+	vi := 0
+	if t.Keys != nil {
+		b.Field(0).(*array.StringBuilder).AppendValues(t.Keys, nil)
+		vi = 1
+	}
+	lb := b.Field(vi).(*array.FixedSizeListBuilder)
+	vb := lb.ValueBuilder().(*array.Float32Builder)
+	for i := range t.N {
+		lb.Append(true)
+		vb.AppendValues(t.Vec(i), nil)
+	}
+	return b.NewRecordBatch()
+}
+
+// WriteArrowFile writes t as an Arrow IPC file with a "vector" FixedSizeList<float32> column
+// and, when t has keys, a "key" utf8 column.
+func WriteArrowFile(path string, t *VectorTable) error {
+	mem := memory.NewGoAllocator()
+	rec := t.record(mem)
+	defer rec.Release()
+	return writeFileAtomic(path, func(w io.Writer) error {
+		fw, err := ipc.NewFileWriter(w, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem))
+		if err != nil {
+			return err
+		}
+		if err := fw.Write(rec); err != nil {
+			fw.Close()
+			return err
+		}
+		return fw.Close()
+	})
+}
+
+// WriteParquetFile writes t as a Parquet file with the columns of [WriteArrowFile].
+func WriteParquetFile(path string, t *VectorTable) error {
+	mem := memory.NewGoAllocator()
+	rec := t.record(mem)
+	defer rec.Release()
+	return writeFileAtomic(path, func(w io.Writer) error {
+		tbl := array.NewTableFromRecords(rec.Schema(), []arrow.RecordBatch{rec})
+		defer tbl.Release()
+		// WriteTable closes a writer that is an io.Closer; the file is closed by the caller.
+		return pqarrow.WriteTable(tbl, struct{ io.Writer }{w}, 64*1024, parquet.NewWriterProperties(parquet.WithAllocator(mem)),
+			pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	})
+}
