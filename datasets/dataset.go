@@ -96,17 +96,24 @@ func DataDir() (string, error) {
 }
 
 // Load returns the named data set, installing it first if its files are missing (unless
-// opts.NoInstall). At most one LoadOptions is used; none means the zero value.
+// opts.NoInstall). A name ending in .hdf5 or .h5 is read as an ann-benchmarks HDF5 file
+// ([ReadHDF5]). At most one LoadOptions is used; none means the zero value.
 func Load(ctx context.Context, name string, opts ...LoadOptions) (*Dataset, error) {
 	var o LoadOptions
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	e, err := Lookup(name)
-	if err != nil {
-		return nil, err
+	var d *Dataset
+	var err error
+	if isHDF5Path(name) {
+		d, _, err = ReadHDF5(name)
+	} else {
+		var e Entry
+		if e, err = Lookup(name); err != nil {
+			return nil, err
+		}
+		d, err = e.load(ctx, name, o)
 	}
-	d, err := e.load(ctx, name, o)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}

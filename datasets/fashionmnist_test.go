@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 )
@@ -72,7 +73,7 @@ func TestFashionMNISTRealFiles(t *testing.T) {
 }
 
 func TestLookupUnknown(t *testing.T) {
-	if _, err := Load(context.Background(), "no-such-set-1-euclidean"); err == nil {
-		t.Fatal("no error for an unknown data set")
+	if _, err := Load(context.Background(), "no-such-set-1-euclidean"); !errors.Is(err, ErrUnknownDataset) {
+		t.Fatalf("unknown data set: err = %v, want ErrUnknownDataset", err)
 	}
 }

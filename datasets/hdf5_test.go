@@ -40,6 +40,10 @@ func TestHDF5RoundTrip(t *testing.T) {
 				t.Fatalf("test[%d] = %v, want %v", i, got.Test[i], d.Test[i])
 			}
 		}
+		viaLoad, err := Load(context.Background(), p, LoadOptions{MaxTest: 5})
+		if err != nil || viaLoad.NTest != 5 || viaLoad.Metric != metric || viaLoad.Train[7] != d.Train[7] {
+			t.Fatalf("Load(%s): %v", p, err)
+		}
 		if gt == nil || gt.K != 10 || gt.NTest != 20 {
 			t.Fatalf("truth %+v", gt)
 		}

