@@ -1,0 +1,192 @@
+package neighborhoods_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/datasets"
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+)
+
+// loadSet loads a real data set and its exact top-10 ground truth. Without the data set it
+// skips, or fails when CI is set.
+func loadSet(t testing.TB, name string, maxTrain, maxTest int) (*datasets.Dataset, *datasets.Truth) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real-data recall test skipped in -short mode")
+	}
+	ctx := context.Background()
+	d, err := datasets.Load(ctx, name, datasets.LoadOptions{MaxTrain: maxTrain, MaxTest: maxTest, NoInstall: os.Getenv("CI") == ""})
+	if err != nil {
+		if os.Getenv("CI") != "" || !errors.Is(err, datasets.ErrNotInstalled) {
+			t.Fatalf("load %s: %v", name, err)
+		}
+		t.Skipf("data set %s not installed (make deps installs it): %v", name, err)
+	}
+	truth, err := datasets.GroundTruth(ctx, d, 10)
+	if err != nil {
+		t.Fatalf("ground truth %s: %v", name, err)
+	}
+	return d, truth
+}
+
+// memIndex is the in-memory equivalent of an index: neighborhoods encoded and decoded through
+// the real object format, searched with NearestCentroids + ScanSegment + TopK.
+type memIndex struct {
+	dim    int
+	metric neighborhoods.Metric
+	cent   []float32
+	segs   []*neighborhoods.Segment
+	rows   [][]int32 // segs[j] row r is train vector rows[j][r]
+	build  time.Duration
+	part   *neighborhoods.Partitioning
+}
+
+func buildMem(t testing.TB, d *datasets.Dataset, opts neighborhoods.PartitionOptions) *memIndex {
+	t.Helper()
+	metric, err := neighborhoods.ParseMetric(d.Metric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p, err := neighborhoods.Partition(context.Background(), d.Train, d.Dim, metric, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &memIndex{dim: d.Dim, metric: metric, cent: p.Centroids, rows: p.Members, build: time.Since(start), part: p}
+	for _, m := range p.Members {
+		recs := make([]neighborhoods.Record, len(m))
+		for r, i := range m {
+			recs[r] = neighborhoods.Record{Key: strconv.Itoa(int(i)), Vector: d.TrainVec(int(i)), Seq: 1}
+		}
+		data, err := neighborhoods.EncodeSegment(d.Dim, metric, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seg, err := neighborhoods.DecodeSegment(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.segs = append(x.segs, seg)
+	}
+	return x
+}
+
+// search returns the ids of the k nearest train vectors found probing nprobe neighborhoods.
+func (x *memIndex) search(q []float32, k, nprobe int, ratio float32, top *neighborhoods.TopK, probes []int, hits []neighborhoods.Hit) ([]int, int) {
+	probes = neighborhoods.NearestCentroids(x.cent, x.dim, x.metric, q, nprobe, ratio, probes)
+	top.Reset(k)
+	scored := 0
+	for _, j := range probes {
+		scored += neighborhoods.ScanSegment(x.segs[j], x.metric, q, top, int32(j), nil)
+	}
+	hits = top.Sorted(hits[:0])
+	ids := make([]int, len(hits))
+	for i, h := range hits {
+		ids[i] = int(x.rows[h.Source][h.Row])
+	}
+	return ids, scored
+}
+
+type point struct {
+	nprobe        int
+	recall, qps   float64
+	scored        float64
+	build         time.Duration
+	k, replicas   int
+	targetSize    int
+	ratio         float32
+	maxReplicas   int
+	epsilon       float32
+	neighborhoods int
+}
+
+func (x *memIndex) measure(d *datasets.Dataset, truth *datasets.Truth, nq, nprobe int, ratio float32) point {
+	top := neighborhoods.NewTopK(10)
+	probes := make([]int, 0, nprobe)
+	hits := make([]neighborhoods.Hit, 0, 10)
+	results := make([][]int, nq)
+	scored := 0
+	start := time.Now()
+	for q := 0; q < nq; q++ {
+		var s int
+		results[q], s = x.search(d.TestVec(q), 10, nprobe, ratio, top, probes, hits)
+		scored += s
+	}
+	el := time.Since(start)
+	return point{nprobe: nprobe, ratio: ratio, recall: truth.MeanRecall(d, results, 10), qps: float64(nq) / el.Seconds(),
+		scored: float64(scored) / float64(nq), build: x.build, neighborhoods: len(x.segs), replicas: x.part.Replicas}
+}
+
+func TestRecallFashionMNIST(t *testing.T) {
+	d, truth := loadSet(t, "fashion-mnist-784-euclidean", 0, 1000)
+	x := buildMem(t, d, neighborhoods.PartitionOptions{Seed: 1})
+	p := x.measure(d, truth, d.NTest, neighborhoods.DefaultNProbe(len(x.segs)), neighborhoods.DefaultProbeRatio)
+	t.Logf("fashion-mnist: %d neighborhoods, build %v, nprobe %d: recall@10 %.4f, %.0f vectors scored/query, %.0f QPS (1 thread, noisy)",
+		p.neighborhoods, p.build.Round(time.Millisecond), p.nprobe, p.recall, p.scored, p.qps)
+	if p.recall < 0.95 {
+		t.Errorf("recall@10 = %.4f with default settings, want ≥ 0.95", p.recall)
+	}
+}
+
+func TestRecallGloVe(t *testing.T) {
+	d, truth := loadSet(t, "glove-100-angular", 100000, 1000)
+	x := buildMem(t, d, neighborhoods.PartitionOptions{Seed: 1})
+	p := x.measure(d, truth, d.NTest, neighborhoods.DefaultNProbe(len(x.segs)), neighborhoods.DefaultProbeRatio)
+	t.Logf("glove-100 (100k subset): %d neighborhoods, build %v, nprobe %d: recall@10 %.4f, %.0f vectors scored/query, %.0f QPS (1 thread, noisy)",
+		p.neighborhoods, p.build.Round(time.Millisecond), p.nprobe, p.recall, p.scored, p.qps)
+	if p.recall < 0.95 {
+		t.Errorf("recall@10 = %.4f with default settings, want ≥ 0.95", p.recall)
+	}
+}
+
+// TestPartitionSweep prints recall/QPS over neighborhood size, replication and nprobe (the
+// measurements behind the defaults). Run: VB_SWEEP=fashion-mnist-784-euclidean go test
+// ./neighborhoods -run Sweep -v -timeout 30m
+func TestPartitionSweep(t *testing.T) {
+	name := os.Getenv("VB_SWEEP")
+	if name == "" {
+		t.Skip("set VB_SWEEP=<data set> to run the sweep")
+	}
+	maxTrain, _ := strconv.Atoi(os.Getenv("VB_SWEEP_TRAIN"))
+	d, truth := loadSet(t, name, maxTrain, 1000)
+	sizes := []int{64, 128, 256, 512, 1024}
+	if s := os.Getenv("VB_SWEEP_SIZES"); s != "" {
+		sizes = nil
+		for _, f := range splitComma(s) {
+			v, _ := strconv.Atoi(f)
+			sizes = append(sizes, v)
+		}
+	}
+	reps := []neighborhoods.ReplicationOptions{{}, {MaxReplicas: 2, Epsilon: 0.1}}
+	fmt.Printf("%-28s %6s %5s %8s %9s %6s %7s %6s %9s %8s\n", "data", "target", "reps", "nbhds", "build", "nprobe", "ratio", "recall", "scored/q", "QPS")
+	for _, size := range sizes {
+		for _, r := range reps {
+			x := buildMem(t, d, neighborhoods.PartitionOptions{Seed: 1, TargetSize: size, Replicate: r})
+			for _, frac := range []float64{0.01, 0.02, 0.03, 0.05, 0.08, 0.12} {
+				np := max(1, int(frac*float64(len(x.segs))+0.5))
+				for _, ratio := range []float32{0, 1.5} {
+					p := x.measure(d, truth, d.NTest, np, ratio)
+					fmt.Printf("%-28s %6d %5d %8d %9v %6d %7.2f %6.4f %9.0f %8.0f\n", name, size, p.replicas, p.neighborhoods, p.build.Round(time.Millisecond), np, ratio, p.recall, p.scored, p.qps)
+				}
+			}
+		}
+	}
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
