@@ -208,6 +208,9 @@ func (s *Store) fullKey(key string) (string, error) {
 	if err := objectstore.ValidateKey(key); err != nil {
 		return "", err
 	}
+	if len(s.cfg.Prefix)+len(key) > objectstore.MaxKeyLen {
+		return "", fmt.Errorf("key %q under prefix %q: %w", key[:min(len(key), 64)], s.cfg.Prefix, objectstore.ErrInvalidKey)
+	}
 	return s.cfg.Prefix + key, nil
 }
 
