@@ -85,31 +85,31 @@ func (f *Faults) Injected() int64 { return f.injected.Load() }
 
 // before returns the injected error (nil: run normally) and whether the
 // operation must still run first.
-func (f *Faults) before(ctx context.Context, op Op) (err error, runFirst bool) {
+func (f *Faults) before(ctx context.Context, op Op) (runFirst bool, err error) {
 	if d, ok := f.inj.(Delayer); ok {
 		if wait := d.Delay(op); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return fmt.Errorf("%s %s: %w", op.Kind, op.Key, ctx.Err()), false
+				return false, fmt.Errorf("%s %s: %w", op.Kind, op.Key, ctx.Err())
 			case <-t.C:
 			}
 		}
 	}
 	err = f.inj.MaybeError(op)
 	if err == nil {
-		return nil, false
+		return false, nil
 	}
 	f.injected.Add(1)
 	var amb *ambiguousError
 	runFirst = errors.As(err, &amb)
-	return fmt.Errorf("%s %s: %w", op.Kind, op.Key, err), runFirst
+	return runFirst, fmt.Errorf("%s %s: %w", op.Kind, op.Key, err)
 }
 
 // Get runs Get unless the injector fails it.
 func (f *Faults) Get(ctx context.Context, key string) ([]byte, Attrs, error) {
-	err, run := f.before(ctx, Op{OpGet, key})
+	run, err := f.before(ctx, Op{OpGet, key})
 	if err != nil {
 		if run {
 			_, _, _ = f.s.Get(ctx, key)
@@ -121,7 +121,7 @@ func (f *Faults) Get(ctx context.Context, key string) ([]byte, Attrs, error) {
 
 // GetRange runs GetRange unless the injector fails it.
 func (f *Faults) GetRange(ctx context.Context, key string, offset, length int64) ([]byte, Attrs, error) {
-	err, run := f.before(ctx, Op{OpGetRange, key})
+	run, err := f.before(ctx, Op{OpGetRange, key})
 	if err != nil {
 		if run {
 			_, _, _ = f.s.GetRange(ctx, key, offset, length)
@@ -133,7 +133,7 @@ func (f *Faults) GetRange(ctx context.Context, key string, offset, length int64)
 
 // Head runs Head unless the injector fails it.
 func (f *Faults) Head(ctx context.Context, key string) (Attrs, error) {
-	err, run := f.before(ctx, Op{OpHead, key})
+	run, err := f.before(ctx, Op{OpHead, key})
 	if err != nil {
 		if run {
 			_, _ = f.s.Head(ctx, key)
@@ -146,7 +146,7 @@ func (f *Faults) Head(ctx context.Context, key string) (Attrs, error) {
 // Put runs Put unless the injector fails it; an ambiguous failure stores
 // the object and still returns the error.
 func (f *Faults) Put(ctx context.Context, key string, data []byte, cond Condition) (Attrs, error) {
-	err, run := f.before(ctx, Op{OpPut, key})
+	run, err := f.before(ctx, Op{OpPut, key})
 	if err != nil {
 		if run {
 			_, _ = f.s.Put(ctx, key, data, cond)
@@ -159,7 +159,7 @@ func (f *Faults) Put(ctx context.Context, key string, data []byte, cond Conditio
 // Delete runs Delete unless the injector fails it; an ambiguous failure
 // deletes and still returns the error.
 func (f *Faults) Delete(ctx context.Context, key string) error {
-	err, run := f.before(ctx, Op{OpDelete, key})
+	run, err := f.before(ctx, Op{OpDelete, key})
 	if err != nil {
 		if run {
 			_ = f.s.Delete(ctx, key)
@@ -171,7 +171,7 @@ func (f *Faults) Delete(ctx context.Context, key string) error {
 
 // List runs List unless the injector fails it.
 func (f *Faults) List(ctx context.Context, opts ListOptions) (Page, error) {
-	err, _ := f.before(ctx, Op{OpList, opts.Prefix})
+	_, err := f.before(ctx, Op{OpList, opts.Prefix})
 	if err != nil {
 		return Page{}, err
 	}

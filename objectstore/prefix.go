@@ -30,7 +30,7 @@ func (p *Prefixed) key(key string) (string, error) {
 	}
 	full := p.prefix + key
 	if err := ValidateKey(full); err != nil {
-		return "", fmt.Errorf("key %q under prefix %q: %w", key, p.prefix, err)
+		return "", fmt.Errorf("key %q… under prefix %q: %w", key[:min(len(key), 64)], p.prefix, err)
 	}
 	return full, nil
 }

@@ -13,9 +13,9 @@
 // Every object is written with user metadata holding the CRC32C of the whole
 // object (x-amz-meta-vb-crc32c) and, for objects larger than one 64 KiB block,
 // the CRC32C of each block (x-amz-meta-vb-blocks; at most 256 blocks, so the
-// block size doubles for objects above 16 MiB). The whole-object CRC is also
-// sent as x-amz-checksum-crc32c so the server rejects a body damaged in
-// transit.
+// block size doubles for objects above 16 MiB). For single-part uploads the
+// whole-object CRC is also sent as x-amz-checksum-crc32c, so the server
+// rejects a body damaged in transit (AWS S3 and versitygw check it).
 //
 // A Get verifies the whole-object CRC. A GetRange fetches the range widened
 // to block boundaries, verifies every block it fetched and then returns the
@@ -209,7 +209,7 @@ func (s *Store) fullKey(key string) (string, error) {
 		return "", err
 	}
 	if len(s.cfg.Prefix)+len(key) > objectstore.MaxKeyLen {
-		return "", fmt.Errorf("key %q under prefix %q: %w", key[:min(len(key), 64)], s.cfg.Prefix, objectstore.ErrInvalidKey)
+		return "", fmt.Errorf("key %q… under prefix %q: %w", key[:min(len(key), 64)], s.cfg.Prefix, objectstore.ErrInvalidKey)
 	}
 	return s.cfg.Prefix + key, nil
 }
