@@ -103,13 +103,6 @@ func (p *Prefixed) List(ctx context.Context, opts ListOptions) (Page, error) {
 	for i, a := range page.Objects {
 		page.Objects[i] = p.strip(a)
 	}
-	if page.Next != "" {
-		page.Next = strings.TrimPrefix(page.Next, p.prefix)
-		if page.Next == "" {
-			// Only the prefix itself was listed, which cannot be a key here;
-			// nothing of ours can follow a key we cannot name, so stop.
-			return page, nil
-		}
-	}
+	page.Next = strings.TrimPrefix(page.Next, p.prefix)
 	return page, nil
 }

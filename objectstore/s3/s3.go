@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -70,6 +71,7 @@ const (
 	DefaultPartSize           = 8 << 20
 	DefaultPartConcurrency    = 4
 	DefaultMaxAttempts        = 3
+	DefaultMaxIdleConns       = 64
 )
 
 // Config says where the store lives and how to reach it.
@@ -154,6 +156,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
+	} else {
+		// A query fetches many objects at once: keep more idle connections
+		// per host than the SDK's default of 10, so they are reused.
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(
+			func(t *http.Transport) { t.MaxIdleConnsPerHost = DefaultMaxIdleConns })))
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
