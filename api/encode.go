@@ -1,0 +1,74 @@
+package api
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// AppendPutVectorsJSON appends the JSON body of r to dst, writing vectors
+// with AppendVectorJSON instead of going through encoding/json's reflection
+// and re-validation (a 500×768 batch is several megabytes). The output
+// decodes with Decode to the same request.
+func AppendPutVectorsJSON(dst []byte, r *PutVectorsRequest) ([]byte, error) {
+	dst = append(dst, '{')
+	sep := false
+	member := func(name, value string) {
+		if value == "" {
+			return
+		}
+		if sep {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(append(appendJSONString(dst, name), ':'), value)
+		sep = true
+	}
+	member("indexArn", r.IndexArn)
+	member("indexName", r.IndexName)
+	member("vectorBucketName", r.VectorBucketName)
+	if sep {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"vectors":[`...)
+	for i := range r.Vectors {
+		v := &r.Vectors[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"data":`...)
+		dst = AppendVectorJSON(dst, v.Data.Float32)
+		dst = append(dst, `,"key":`...)
+		dst = appendJSONString(dst, v.Key)
+		if v.Metadata != nil {
+			md, err := json.Marshal(v.Metadata)
+			if err != nil {
+				return nil, err
+			}
+			dst = append(append(dst, `,"metadata":`...), md...)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...), nil
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 is left to
+// encoding/json (which substitutes U+FFFD).
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	if !utf8.ValidString(s) {
+		b, _ := json.Marshal(s)
+		return append(dst, b...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
