@@ -206,10 +206,11 @@ func (c *Cache) invalidate(key string) {
 		c.bytes -= e.cost()
 	}
 	delete(c.flights, key)
-	c.mu.Unlock()
+	// Still under c.mu, so that no new fetch can find the old file.
 	if c.disk != nil {
 		c.disk.remove(key)
 	}
+	c.mu.Unlock()
 }
 
 // fetch returns the whole object from memory, a shared in-flight fetch, the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -295,4 +296,58 @@ func BenchmarkCacheGet1MiBDisk(b *testing.B) {
 // mem (puts invalidate; gets hit).
 func BenchmarkCacheStore(b *testing.B) {
 	storetest.Bench(b, newCache(b, mem.New(), objectstore.CacheOptions{}))
+}
+
+// TestCacheReadAfterWriteUnderLoad: while readers keep fetching a key (so
+// fills of old versions are in flight), each Put through the cache is seen
+// by the writer's next Get, in both tiers.
+func TestCacheReadAfterWriteUnderLoad(t *testing.T) {
+	for _, disk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disk=%v", disk), func(t *testing.T) {
+			ctx := t.Context()
+			opts := objectstore.CacheOptions{MaxBytes: 1 << 20}
+			if disk {
+				opts = objectstore.CacheOptions{MaxBytes: 64, DiskDir: t.TempDir()} // memory too small: disk only
+			}
+			inner := objectstore.NewFaults(mem.New(), objectstore.Latency(50*time.Microsecond))
+			c := newCache(t, inner, opts)
+			stop := make(chan struct{})
+			var readers sync.WaitGroup
+			for r := range 4 {
+				readers.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						_, _, _ = c.Get(ctx, fmt.Sprintf("k%d", r%2))
+						if !disk {
+							runtime.Gosched() // memory hits would otherwise starve the writers
+						}
+					}
+				})
+			}
+			var writers sync.WaitGroup
+			for w := range 2 {
+				writers.Go(func() {
+					key := fmt.Sprintf("k%d", w)
+					for i := range 300 {
+						v := fmt.Sprintf("%s-v%d", key, i)
+						if _, err := c.Put(ctx, key, []byte(v), objectstore.Condition{}); err != nil {
+							t.Error(err)
+							return
+						}
+						if b, _, err := c.Get(ctx, key); err != nil || string(b) != v {
+							t.Errorf("Get after Put(%s) = %q, %v", v, b, err)
+							return
+						}
+					}
+				})
+			}
+			writers.Wait()
+			close(stop)
+			readers.Wait()
+		})
+	}
 }

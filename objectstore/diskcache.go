@@ -169,17 +169,11 @@ func (d *diskTier) forget(name string, corrupt bool) {
 	_ = os.Remove(filepath.Join(d.dir, name))
 }
 
-// put writes key's file if current() still holds once the disk lock is
-// taken (so an invalidation that raced with the fetch wins).
+// put writes key's file and makes it visible if current() still holds once
+// the disk lock is taken (so an invalidation that raced with the fetch wins).
 func (d *diskTier) put(key string, data []byte, attrs Attrs, current func() bool) {
 	buf := encodeDiskFile(key, data, attrs)
 	if int64(len(buf)) > d.limit {
-		return
-	}
-	name := diskName(key)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !current() {
 		return
 	}
 	tmp, err := os.CreateTemp(d.dir, "tmp-*")
@@ -187,8 +181,14 @@ func (d *diskTier) put(key string, data []byte, attrs Attrs, current func() bool
 		return
 	}
 	_, werr := tmp.Write(buf)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(d.dir, name)) != nil {
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		_ = os.Remove(tmp.Name())
+		return
+	}
+	name := diskName(key)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !current() || os.Rename(tmp.Name(), filepath.Join(d.dir, name)) != nil {
 		_ = os.Remove(tmp.Name())
 		return
 	}
