@@ -41,7 +41,19 @@
 // back unchanged in objectstore.IfMatch. List does not see user metadata, so
 // the Attrs it returns have CRC32C zero; Head, Get and GetRange fill it in.
 // The ModTime that Put returns is the client's clock; the others are the
-// server's (S3 dates have one-second resolution).
+// server's (S3 dates have one-second resolution). S3 ETags are content
+// hashes: rewriting identical bytes keeps the ETag, so an if-match put with
+// that ETag still succeeds afterwards.
+//
+// # Servers
+//
+// Servers that keep objects as files (versitygw's posix backend, MinIO)
+// cannot hold a key next to keys below it ("a" and "a/b") and limit a path
+// segment to 255 bytes; the object layout of vectorbucket never needs
+// either. versitygw 1.8.0 also lets a delete that races an if-match put of
+// the same key succeed while the put's object survives
+// (TestDeleteRacingIfMatch); vectorbucket never deletes an object that is
+// being compare-and-swapped.
 package s3
 
 import (
