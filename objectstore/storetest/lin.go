@@ -68,6 +68,8 @@ type Workload struct {
 	// Clock stamps calls and returns; nil uses the process's monotonic
 	// clock (only valid when all clients run in one process).
 	Clock func() int64
+	// NoDeletes replaces deletes by gets (see Options.NoDeletes).
+	NoDeletes bool
 }
 
 var clockBase = time.Now()
@@ -105,6 +107,8 @@ func RunWorkload(ctx context.Context, s objectstore.Store, w Workload) []Op {
 			if op.IfMatch == "" || rng.IntN(10) == 0 {
 				op.IfMatch = "stale-" + value
 			}
+		case w.NoDeletes:
+			op.Kind = OpGet
 		default:
 			op.Kind = OpDelete
 		}
@@ -182,7 +186,7 @@ func Linearizability(t *testing.T, stores []objectstore.Store, opts Options) {
 		for c := range clients {
 			id := si*clients + c
 			wg.Go(func() {
-				h := RunWorkload(t.Context(), s, Workload{Client: id, Keys: keys, Ops: nops, Seed: seed, Clock: opts.Clock})
+				h := RunWorkload(t.Context(), s, Workload{Client: id, Keys: keys, Ops: nops, Seed: seed, Clock: opts.Clock, NoDeletes: opts.NoDeletes})
 				mu.Lock()
 				all = append(all, h...)
 				mu.Unlock()
