@@ -22,7 +22,10 @@ func corruptMem(m *mem.Store, prefix string) func(t *testing.T, _ objectstore.St
 func TestPrefixSuite(t *testing.T) {
 	m := mem.New()
 	p := objectstore.WithPrefix(m, "tenant/one/")
-	storetest.Run(t, func(*testing.T) objectstore.Store { return p }, storetest.Options{Corrupt: corruptMem(m, "tenant/one/")})
+	storetest.Run(t, func(*testing.T) objectstore.Store { return p }, storetest.Options{
+		Corrupt:   corruptMem(m, "tenant/one/"),
+		MaxKeyLen: objectstore.MaxKeyLen - len("tenant/one/"),
+	})
 }
 
 func TestPrefixLinearizability(t *testing.T) {
