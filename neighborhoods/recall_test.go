@@ -239,3 +239,23 @@ func gloveTrain() int {
 	}
 	return 100000
 }
+
+// BenchmarkSearchFashionMNIST measures one-at-a-time, single-thread search over the 1,000 test
+// queries at several nprobe values (recall reported as a metric).
+// go test ./neighborhoods -run XXX -bench SearchFashion -benchtime 3x
+func BenchmarkSearchFashionMNIST(b *testing.B) {
+	d, truth := loadSet(b, "fashion-mnist-784-euclidean", 0, 1000)
+	x := buildMem(b, d, neighborhoods.PartitionOptions{Seed: 1})
+	for _, np := range []int{3, 4, 5, 6, 8, 12} {
+		b.Run(fmt.Sprintf("nprobe=%d", np), func(b *testing.B) {
+			var p point
+			for b.Loop() {
+				p = x.measure(d, truth, d.NTest, np, 0)
+			}
+			b.ReportMetric(p.recall, "recall@10")
+			b.ReportMetric(p.scored, "scored/query")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*d.NTest), "ns/query")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}

@@ -127,3 +127,4 @@ func ScanVectors(vecs []float32, dim int, metric Metric, q []float32, top *TopK,
 	}
 	return scored
 }
+
