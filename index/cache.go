@@ -1,0 +1,249 @@
+package index
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+)
+
+// segment is a decoded, immutable WAL or neighborhood object plus lazily
+// built lookup structures. Objects never change once written, so a cached
+// segment never needs invalidation.
+type segment struct {
+	*neighborhoods.Segment
+	size int64
+
+	keysOnce sync.Once
+	keyRow   map[string]int32
+
+	sortOnce sync.Once
+	sorted   []int32 // rows in key order
+
+	metaOnce sync.Once
+	meta     []map[string]any // parsed metadata per row (nil: none)
+}
+
+// row returns the row holding key, or -1.
+func (s *segment) row(key string) int {
+	s.keysOnce.Do(func() {
+		s.keyRow = make(map[string]int32, s.Len())
+		for i := range s.Len() {
+			s.keyRow[s.Key(i)] = int32(i)
+		}
+	})
+	if r, ok := s.keyRow[key]; ok {
+		return int(r)
+	}
+	return -1
+}
+
+// sortedRows returns the rows in ascending key order.
+func (s *segment) sortedRows() []int32 {
+	s.sortOnce.Do(func() {
+		rows := make([]int32, s.Len())
+		for i := range rows {
+			rows[i] = int32(i)
+		}
+		slices.SortFunc(rows, func(a, b int32) int { return strings.Compare(s.Key(int(a)), s.Key(int(b))) })
+		s.sorted = rows
+	})
+	return s.sorted
+}
+
+// metadata returns row i's parsed metadata (nil when it has none).
+func (s *segment) metadata(i int) map[string]any {
+	s.metaOnce.Do(func() {
+		s.meta = make([]map[string]any, s.Len())
+		for r := range s.Len() {
+			if raw := s.Metadata(r); len(raw) > 0 {
+				var m map[string]any
+				if json.Unmarshal(raw, &m) == nil {
+					s.meta[r] = m
+				}
+			}
+		}
+	})
+	return s.meta[i]
+}
+
+// segmentCache holds decoded segments by object key, least recently used
+// first out, within a byte budget. Concurrent loads of one key share one
+// fetch.
+type segmentCache struct {
+	mu       sync.Mutex
+	budget   int64
+	used     int64
+	lru      *list.List // of *cacheEntry, front = most recent
+	entries  map[string]*list.Element
+	inflight map[string]*fetch
+}
+
+type cacheEntry struct {
+	key string
+	seg *segment
+}
+
+type fetch struct {
+	done chan struct{}
+	seg  *segment
+	err  error
+}
+
+func newSegmentCache(budget int64) *segmentCache {
+	return &segmentCache{budget: budget, lru: list.New(), entries: map[string]*list.Element{}, inflight: map[string]*fetch{}}
+}
+
+// ioStats counts what a read did.
+type ioStats struct {
+	objectsStore, objectsCache int
+	bytesStore, bytesCache     int64
+}
+
+// get returns the decoded object key, fetching it from store on a miss.
+func (c *segmentCache) get(ctx context.Context, store objectstore.Store, key string, st *ioStats) (*segment, error) {
+	c.mu.Lock()
+	if e, ok := c.entries[key]; ok {
+		c.lru.MoveToFront(e)
+		s := e.Value.(*cacheEntry).seg
+		c.mu.Unlock()
+		if st != nil {
+			st.objectsCache++
+			st.bytesCache += s.size
+		}
+		return s, nil
+	}
+	if f, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		if st != nil {
+			st.objectsCache++
+			st.bytesCache += f.seg.size
+		}
+		return f.seg, nil
+	}
+	f := &fetch{done: make(chan struct{})}
+	c.inflight[key] = f
+	c.mu.Unlock()
+
+	f.seg, f.err = load(ctx, store, key)
+	c.mu.Lock()
+	delete(c.inflight, key)
+	if f.err == nil {
+		c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, seg: f.seg})
+		c.used += f.seg.size
+		for c.used > c.budget && c.lru.Len() > 1 {
+			e := c.lru.Back()
+			ce := e.Value.(*cacheEntry)
+			c.lru.Remove(e)
+			delete(c.entries, ce.key)
+			c.used -= ce.seg.size
+		}
+	}
+	c.mu.Unlock()
+	close(f.done)
+	if f.err != nil {
+		return nil, f.err
+	}
+	if st != nil {
+		st.objectsStore++
+		st.bytesStore += f.seg.size
+	}
+	return f.seg, nil
+}
+
+// add puts a segment the caller just wrote into the cache.
+func (c *segmentCache) add(key string, s *segment) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[key]; ok {
+		return
+	}
+	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, seg: s})
+	c.used += s.size
+	for c.used > c.budget && c.lru.Len() > 1 {
+		e := c.lru.Back()
+		ce := e.Value.(*cacheEntry)
+		c.lru.Remove(e)
+		delete(c.entries, ce.key)
+		c.used -= ce.seg.size
+	}
+}
+
+func load(ctx context.Context, store objectstore.Store, key string) (*segment, error) {
+	data, _, err := store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return decode(key, data)
+}
+
+func decode(key string, data []byte) (*segment, error) {
+	seg, err := neighborhoods.DecodeSegment(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return &segment{Segment: seg, size: int64(len(data))}, nil
+}
+
+// centroidCache keeps decoded centroid tables by object key (a handful of
+// generations per open index; tables are small).
+type centroidCache struct {
+	mu      sync.Mutex
+	entries map[string][]float32
+	order   []string
+}
+
+const centroidCacheEntries = 64
+
+func newCentroidCache() *centroidCache { return &centroidCache{entries: map[string][]float32{}} }
+
+func (c *centroidCache) get(ctx context.Context, store objectstore.Store, key string, st *ioStats) ([]float32, error) {
+	c.mu.Lock()
+	if v, ok := c.entries[key]; ok {
+		c.mu.Unlock()
+		st.objectsCache++
+		st.bytesCache += int64(4 * len(v))
+		return v, nil
+	}
+	c.mu.Unlock()
+	data, _, err := store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read centroids %s: %w", key, err)
+	}
+	st.objectsStore++
+	st.bytesStore += int64(len(data))
+	t, err := neighborhoods.DecodeCentroids(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode centroids %s: %w", key, err)
+	}
+	c.add(key, t.Vectors())
+	return t.Vectors(), nil
+}
+
+func (c *centroidCache) add(key string, vecs []float32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[key]; ok {
+		return
+	}
+	c.entries[key] = vecs
+	c.order = append(c.order, key)
+	if len(c.order) > centroidCacheEntries {
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
+}

@@ -1,0 +1,250 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/index/filter"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+)
+
+// Index is one open vector index. It is safe for concurrent use; several
+// Index instances (in one or many processes) may share an index through the
+// store. Obtain one with DB.Index.
+type Index struct {
+	db            *DB
+	store         objectstore.Store
+	info          IndexInfo
+	id            string
+	nonFilterable func(string) bool
+
+	mu      sync.Mutex
+	cur     *view // newest known generation
+	epoch   uint64
+	closed  bool
+	started bool
+
+	// group commit
+	wmu        sync.Mutex
+	pending    []*writeReq
+	committing bool
+
+	// background indexer
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	// compactMu serializes folds (background and Compact).
+	compactMu sync.Mutex
+	lastGC    time.Time
+	bgErr     atomic.Value // last background error (error), for tests and logs
+}
+
+func newIndex(db *DB, info IndexInfo) *Index {
+	return &Index{
+		db: db, store: db.store, info: info, id: info.ID,
+		nonFilterable: filter.KeySet(info.Config.NonFilterableKeys),
+		kick:          make(chan struct{}, 1),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
+	}
+}
+
+// Info describes the index.
+func (ix *Index) Info() IndexInfo { return ix.info }
+
+func (ix *Index) close() error {
+	ix.mu.Lock()
+	if ix.closed {
+		ix.mu.Unlock()
+		return nil
+	}
+	ix.closed = true
+	started := ix.started
+	ix.mu.Unlock()
+	close(ix.stop)
+	if started {
+		<-ix.done
+	}
+	return nil
+}
+
+func (ix *Index) isClosed() bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.closed
+}
+
+// view is one manifest generation with what reads need from it, loaded on
+// first use.
+type view struct {
+	m        *manifest
+	key      string
+	verified atomic.Int64 // UnixNano when it was last known to be the newest
+
+	mu         sync.Mutex
+	walLoaded  bool
+	wal        []*segment
+	walLatest  map[string]walPos // newest WAL entry per key (tombstones too)
+	walLive    []walPos          // the newest entries that are not tombstones
+	centLoaded bool
+	centroids  []float32 // rows in the order of m.Neighborhoods
+}
+
+type walPos struct{ seg, row int32 }
+
+// revalidateWindow is how long a cached generation may be trusted with the
+// cheap "does seq+1 exist?" probe. It must stay below the GC grace period:
+// GC never deletes a manifest younger than the grace period, so within the
+// window the successor of a cached generation cannot have vanished.
+func (ix *Index) revalidateWindow() time.Duration { return ix.db.opts.Indexer.GCGrace / 2 }
+
+// current returns the newest generation. Every read and commit starts here,
+// which is what makes reads strongly consistent across processes.
+func (ix *Index) current(ctx context.Context) (*view, error) {
+	if ix.isClosed() {
+		return nil, ErrClosed
+	}
+	ix.mu.Lock()
+	v := ix.cur
+	ix.mu.Unlock()
+	start := time.Now()
+	if v != nil && start.Sub(time.Unix(0, v.verified.Load())) < ix.revalidateWindow() {
+		_, err := ix.store.Head(ctx, manifestKey(ix.id, v.m.Seq+1))
+		if errors.Is(err, objectstore.ErrNotFound) {
+			v.verified.Store(start.UnixNano())
+			return v.check()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+	}
+	after := ""
+	if v != nil {
+		after = v.key
+	}
+	newest := ""
+	for a, err := range listAfter(ctx, ix.store, manifestDir(ix.id), after) {
+		if err != nil {
+			return nil, fmt.Errorf("list manifests: %w", err)
+		}
+		if _, ok := parseManifestKey(a.Key); ok {
+			newest = a.Key
+		}
+	}
+	if newest == "" {
+		if v == nil {
+			return nil, fmt.Errorf("%s/%s: %w", ix.info.Bucket, ix.info.Name, ErrIndexNotFound)
+		}
+		if _, err := ix.store.Head(ctx, v.key); errors.Is(err, objectstore.ErrNotFound) {
+			return nil, fmt.Errorf("%s/%s: %w", ix.info.Bucket, ix.info.Name, ErrIndexNotFound)
+		} else if err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+		v.verified.Store(start.UnixNano())
+		return v.check()
+	}
+	data, _, err := ix.store.Get(ctx, newest)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return ix.current(ctx) // collected between list and get: look again
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", newest, err)
+	}
+	m, err := decodeManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", newest, err)
+	}
+	nv := &view{m: m, key: newest}
+	nv.verified.Store(start.UnixNano())
+	return ix.install(nv).check()
+}
+
+// install makes v the cached generation unless a newer one is cached.
+func (ix *Index) install(v *view) *view {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.cur == nil || ix.cur.m.Seq < v.m.Seq {
+		ix.cur = v
+	} else if ix.cur.m.Seq == v.m.Seq {
+		ix.cur.verified.Store(max(ix.cur.verified.Load(), v.verified.Load()))
+		return ix.cur
+	}
+	return v
+}
+
+func (v *view) check() (*view, error) {
+	if v.m.Deleted {
+		return nil, fmt.Errorf("index %s deleted: %w", v.m.IndexID, ErrIndexNotFound)
+	}
+	return v, nil
+}
+
+// listAfter iterates over keys under prefix that sort after after.
+func listAfter(ctx context.Context, s objectstore.Store, prefix, after string) func(func(objectstore.Attrs, error) bool) {
+	return func(yield func(objectstore.Attrs, error) bool) {
+		for {
+			page, err := s.List(ctx, objectstore.ListOptions{Prefix: prefix, StartAfter: after})
+			if err != nil {
+				yield(objectstore.Attrs{}, err)
+				return
+			}
+			for _, a := range page.Objects {
+				if !yield(a, nil) {
+					return
+				}
+			}
+			if page.Next == "" {
+				return
+			}
+			after = page.Next
+		}
+	}
+}
+
+// errConflictRetry reports that a commit lost the race and must be rebuilt.
+var errConflictRetry = errors.New("manifest commit lost the race")
+
+// commit writes next (built from base) create-only. It returns
+// errConflictRetry when another writer committed first.
+func (ix *Index) commit(ctx context.Context, base *view, next *manifest) (*view, error) {
+	ix.mu.Lock()
+	if ix.epoch == 0 {
+		ix.epoch = base.m.Epoch + 1
+	}
+	next.Epoch = max(ix.epoch, base.m.Epoch)
+	ix.mu.Unlock()
+	start := time.Now()
+	key := manifestKey(ix.id, next.Seq)
+	if _, err := ix.store.Put(ctx, key, next.encode(), objectstore.CreateOnly()); err != nil {
+		if errors.Is(err, objectstore.ErrPreconditionFailed) {
+			return nil, errConflictRetry
+		}
+		return nil, fmt.Errorf("commit manifest %d: %w", next.Seq, err)
+	}
+	nv := &view{m: next, key: key}
+	nv.verified.Store(start.UnixNano())
+	// Carry over what the base already loaded that the new generation shares.
+	nv.inherit(base)
+	return ix.install(nv), nil
+}
+
+// commitTombstone marks the index deleted in a final generation.
+func (ix *Index) commitTombstone(ctx context.Context) error {
+	for {
+		v, err := ix.current(ctx)
+		if err != nil {
+			return err
+		}
+		next := v.m.next()
+		next.Deleted = true
+		_, err = ix.commit(ctx, v, next)
+		if errors.Is(err, errConflictRetry) {
+			continue
+		}
+		return err
+	}
+}

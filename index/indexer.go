@@ -1,0 +1,359 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+)
+
+// IndexerOptions tune background maintenance. Zero values pick defaults.
+type IndexerOptions struct {
+	// Disabled turns the background indexer off (Compact and GC still work).
+	Disabled bool
+	// BuildThreshold is the number of WAL vectors at which the first
+	// neighborhoods are built; below it the WAL is scanned exactly. Default 4096.
+	BuildThreshold int
+	// FoldThreshold is the number of WAL vectors that triggers a fold once
+	// neighborhoods exist. Default 2048.
+	FoldThreshold int
+	// NeighborhoodSize is the target number of vectors per neighborhood;
+	// neighborhoods split above 2× and merge below ¼ of it. Default
+	// neighborhoods.DefaultTargetSize.
+	NeighborhoodSize int
+	// GCGrace is how old an unreferenced object must be before GC deletes
+	// it; it also bounds how long a cached manifest is trusted. Default 1m.
+	GCGrace time.Duration
+	// KeepManifests is how many newest manifests GC always keeps. Default 4.
+	KeepManifests int
+	// GCInterval is how often the background indexer runs GC. Default 1m.
+	GCInterval time.Duration
+	// Seed makes clustering deterministic.
+	Seed int64
+}
+
+func (o *IndexerOptions) fill() {
+	if o.BuildThreshold == 0 {
+		o.BuildThreshold = 4096
+	}
+	if o.FoldThreshold == 0 {
+		o.FoldThreshold = 2048
+	}
+	if o.NeighborhoodSize == 0 {
+		o.NeighborhoodSize = neighborhoods.DefaultTargetSize
+	}
+	if o.GCGrace == 0 {
+		o.GCGrace = time.Minute
+	}
+	if o.KeepManifests == 0 {
+		o.KeepManifests = 4
+	}
+	if o.GCInterval == 0 {
+		o.GCInterval = time.Minute
+	}
+}
+
+// maxFoldRecords bounds the WAL records one fold takes (memory).
+const maxFoldRecords = 200000
+
+func (ix *Index) start() {
+	ix.mu.Lock()
+	ix.started = true
+	ix.mu.Unlock()
+	if ix.db.opts.Indexer.Disabled {
+		close(ix.done)
+		return
+	}
+	go ix.run()
+}
+
+// nudge wakes the background indexer after a commit.
+func (ix *Index) nudge() {
+	select {
+	case ix.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (ix *Index) run() {
+	defer close(ix.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-ix.stop
+		cancel()
+	}()
+	gcTick := time.NewTicker(ix.db.opts.Indexer.GCInterval)
+	defer gcTick.Stop()
+	backoff := 10 * time.Millisecond
+	for {
+		select {
+		case <-ix.stop:
+			return
+		case <-ix.kick:
+		case <-gcTick.C:
+			if _, err := ix.GC(ctx); err != nil && ctx.Err() == nil {
+				ix.bgErr.Store(err)
+			}
+		}
+		for ctx.Err() == nil {
+			did, err := ix.compactOnce(ctx, false)
+			if err != nil {
+				if errors.Is(err, ErrIndexNotFound) || errors.Is(err, ErrClosed) {
+					return
+				}
+				ix.bgErr.Store(err)
+				select {
+				case <-time.After(backoff):
+				case <-ix.stop:
+					return
+				}
+				backoff = min(2*backoff, 5*time.Second)
+				continue
+			}
+			backoff = 10 * time.Millisecond
+			if !did {
+				break
+			}
+		}
+	}
+}
+
+// Compact folds the whole WAL tail into neighborhoods now (building them
+// first if needed, whatever the thresholds), splitting and merging as it
+// goes. Readers and writers are never blocked; writes that land meanwhile
+// stay in the WAL.
+func (ix *Index) Compact(ctx context.Context) error {
+	for {
+		did, err := ix.compactOnce(ctx, true)
+		if err != nil || !did {
+			return err
+		}
+	}
+}
+
+// rec is a record to store in a new neighborhood: a row of a decoded
+// segment and its absolute sequence number.
+type rec struct {
+	s   *segment
+	row int32
+	seq uint64
+}
+
+func (r rec) vector() []float32 { return r.s.Vector(int(r.row)) }
+
+// compactOnce performs one fold of (a prefix of) the WAL. It reports
+// whether it changed anything.
+func (ix *Index) compactOnce(ctx context.Context, force bool) (bool, error) {
+	ix.compactMu.Lock()
+	defer ix.compactMu.Unlock()
+	o := ix.db.opts.Indexer
+	v, err := ix.current(ctx)
+	if err != nil {
+		return false, err
+	}
+	m := v.m
+	nw, count := 0, 0
+	for nw < len(m.WAL) && (nw == 0 || count+m.WAL[nw].Count <= maxFoldRecords) {
+		count += m.WAL[nw].Count
+		nw++
+	}
+	if nw == 0 {
+		return false, nil
+	}
+	threshold := o.FoldThreshold
+	if len(m.Neighborhoods) == 0 {
+		threshold = o.BuildThreshold
+	}
+	if !force && count < threshold {
+		return false, nil
+	}
+	var st ioStats
+	if err := v.loadWAL(ctx, ix, &st); err != nil {
+		return false, err
+	}
+	// The newest version of each key within the folded prefix.
+	latest := make(map[string]rec, count)
+	order := make([]string, 0, count)
+	for si := range nw {
+		s := v.wal[si]
+		for r := range s.Len() {
+			k := s.Key(r)
+			if _, ok := latest[k]; !ok {
+				order = append(order, k)
+			}
+			latest[k] = rec{s, int32(r), m.WAL[si].FirstSeq + s.Seq(r)}
+		}
+	}
+	b := &foldBuild{ix: ix, v: v, dim: m.Config.Dimension, metric: m.Config.Metric}
+	if len(m.Neighborhoods) == 0 {
+		var live []rec
+		for _, k := range order {
+			if r := latest[k]; !r.s.Deleted(int(r.row)) {
+				live = append(live, r)
+			}
+		}
+		if err := b.build(ctx, live); err != nil {
+			return false, b.abort(ctx, err)
+		}
+	} else if err := b.fold(ctx, latest, order); err != nil {
+		return false, b.abort(ctx, err)
+	}
+	return true, b.commit(ctx, nw)
+}
+
+// foldBuild collects the result of one fold: the new neighborhood list and
+// the objects written for it.
+type foldBuild struct {
+	ix      *Index
+	v       *view
+	dim     int
+	metric  neighborhoods.Metric
+	refs    []nbhdRef
+	cents   []float32
+	written []string
+	nextID  uint64
+}
+
+// build runs the first clustering over recs.
+func (b *foldBuild) build(ctx context.Context, recs []rec) error {
+	b.nextID = b.v.m.NextNbhd
+	if len(recs) == 0 {
+		return nil
+	}
+	flat := make([]float32, 0, len(recs)*b.dim)
+	for _, r := range recs {
+		flat = append(flat, r.vector()...)
+	}
+	o := b.ix.db.opts.Indexer
+	p, err := neighborhoods.Partition(ctx, flat, b.dim, b.metric, neighborhoods.PartitionOptions{TargetSize: o.NeighborhoodSize, Seed: o.Seed, Workers: 2})
+	if err != nil {
+		return fmt.Errorf("first build: %w", err)
+	}
+	for j, members := range p.Members {
+		if len(members) == 0 {
+			continue
+		}
+		group := make([]rec, len(members))
+		for i, m := range members {
+			group[i] = recs[m]
+		}
+		if err := b.emit(ctx, group, p.Centroids[j*b.dim:(j+1)*b.dim]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit writes one neighborhood object.
+func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) error {
+	out := make([]neighborhoods.Record, len(group))
+	for i, r := range group {
+		out[i] = neighborhoods.Record{Key: r.s.Key(int(r.row)), Vector: r.vector(), Seq: r.seq, Metadata: r.s.Metadata(int(r.row))}
+	}
+	data, err := neighborhoods.EncodeSegment(b.dim, b.metric, out)
+	if err != nil {
+		return fmt.Errorf("encode neighborhood: %w", err)
+	}
+	key := nbhdKey(b.ix.id)
+	if _, err := b.ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
+		return fmt.Errorf("write neighborhood: %w", err)
+	}
+	b.written = append(b.written, key)
+	if seg, err := decode(key, data); err == nil {
+		b.ix.db.cache.add(key, seg)
+	}
+	if centroid == nil {
+		flat := make([]float32, 0, len(group)*b.dim)
+		for _, r := range group {
+			flat = append(flat, r.vector()...)
+		}
+		centroid = neighborhoods.Centroid(flat, b.dim, b.metric)
+	}
+	b.refs = append(b.refs, nbhdRef{ID: b.nextID, Object: key, Count: len(group), Bytes: int64(len(data))})
+	b.nextID++
+	b.cents = append(b.cents, centroid...)
+	return nil
+}
+
+// commit writes the centroid table and the manifest that swaps the folded
+// WAL prefix (nw objects) for the new neighborhoods. If another fold
+// committed first, the written objects are deleted and the fold is retried
+// by the caller.
+func (b *foldBuild) commit(ctx context.Context, nw int) error {
+	ix := b.ix
+	centKey := ""
+	if len(b.refs) > 0 {
+		ids := make([]string, len(b.refs))
+		for i, r := range b.refs {
+			ids[i] = strconv.FormatUint(r.ID, 10)
+		}
+		data, err := neighborhoods.EncodeCentroids(b.dim, b.metric, b.cents, ids)
+		if err != nil {
+			return b.abort(ctx, fmt.Errorf("encode centroids: %w", err))
+		}
+		centKey = centroidsKey(ix.id)
+		if _, err := ix.store.Put(ctx, centKey, data, objectstore.Condition{}); err != nil {
+			return b.abort(ctx, fmt.Errorf("write centroids: %w", err))
+		}
+		b.written = append(b.written, centKey)
+		ix.db.centroids.add(centKey, b.cents)
+	}
+	base := b.v.m
+	for {
+		cur, err := ix.current(ctx)
+		if err != nil {
+			return b.abort(ctx, err)
+		}
+		if !sameNbhds(cur.m, base) || len(cur.m.WAL) < nw || !sameWAL(cur.m.WAL[:nw], base.WAL[:nw]) {
+			// Another process folded first: our neighborhoods are stale.
+			return b.abort(ctx, nil)
+		}
+		next := cur.m.next()
+		next.Neighborhoods = b.refs
+		next.Centroids = centKey
+		next.NextNbhd = b.nextID
+		next.WAL = append([]walRef(nil), cur.m.WAL[nw:]...)
+		_, err = ix.commit(ctx, cur, next)
+		if errors.Is(err, errConflictRetry) {
+			continue
+		}
+		if err != nil {
+			// Unknown outcome: leave the objects to GC.
+			return err
+		}
+		return nil
+	}
+}
+
+func (b *foldBuild) abort(ctx context.Context, err error) error {
+	for _, k := range b.written {
+		_ = b.ix.store.Delete(ctx, k)
+	}
+	return err
+}
+
+func sameNbhds(a, b *manifest) bool {
+	if a.Centroids != b.Centroids || len(a.Neighborhoods) != len(b.Neighborhoods) {
+		return false
+	}
+	for i := range a.Neighborhoods {
+		if a.Neighborhoods[i].Object != b.Neighborhoods[i].Object {
+			return false
+		}
+	}
+	return true
+}
+
+func sameWAL(a, b []walRef) bool {
+	for i := range a {
+		if a[i].Object != b[i].Object {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,263 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+)
+
+// Vector is one stored vector.
+type Vector struct {
+	// Key is 1–1024 characters, unique within the index.
+	Key string
+	// Data has the index's dimension (nil in reads that did not ask for it).
+	Data []float32
+	// Metadata is a JSON object, or nil for none.
+	Metadata json.RawMessage
+}
+
+// maxBatchRecords bounds one group commit (one WAL object).
+const maxBatchRecords = 16384
+
+// Put inserts or overwrites up to 500 vectors. It returns after the write
+// is committed: every later read, from any process, sees it. A key given
+// twice in one call keeps its last occurrence.
+func (ix *Index) Put(ctx context.Context, vecs []Vector) error {
+	if len(vecs) == 0 || len(vecs) > MaxVectorsPerWrite {
+		return invalid("vectors", "must hold 1-%d vectors, got %d", MaxVectorsPerWrite, len(vecs))
+	}
+	recs := make([]neighborhoods.Record, len(vecs))
+	for i, v := range vecs {
+		field := fmt.Sprintf("vectors[%d]", i)
+		if err := ValidateKey(field+".key", v.Key); err != nil {
+			return err
+		}
+		if err := ix.validateVector(field+".data", v.Data); err != nil {
+			return err
+		}
+		md, err := ix.validateMetadata(field+".metadata", v.Metadata)
+		if err != nil {
+			return err
+		}
+		recs[i] = neighborhoods.Record{Key: v.Key, Vector: v.Data, Metadata: md}
+	}
+	return ix.write(ctx, recs)
+}
+
+// Delete removes up to 500 keys; absent keys are ignored. It returns after
+// the delete is committed.
+func (ix *Index) Delete(ctx context.Context, keys []string) error {
+	if len(keys) == 0 || len(keys) > MaxVectorsPerWrite {
+		return invalid("keys", "must hold 1-%d keys, got %d", MaxVectorsPerWrite, len(keys))
+	}
+	recs := make([]neighborhoods.Record, len(keys))
+	for i, k := range keys {
+		if err := ValidateKey(fmt.Sprintf("keys[%d]", i), k); err != nil {
+			return err
+		}
+		recs[i] = neighborhoods.Record{Key: k, Deleted: true}
+	}
+	return ix.write(ctx, recs)
+}
+
+func (ix *Index) validateVector(field string, v []float32) error {
+	cfg := ix.info.Config
+	if len(v) != cfg.Dimension {
+		return invalid(field, "vector has %d dimensions, the index has %d", len(v), cfg.Dimension)
+	}
+	zero := true
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return invalid(field, "element %d is %v; NaN and infinity are not allowed", i, x)
+		}
+		if x != 0 {
+			zero = false
+		}
+	}
+	if zero && cfg.Metric == neighborhoods.Cosine {
+		return invalid(field, "a zero vector has no cosine distance")
+	}
+	return nil
+}
+
+// validateMetadata checks a metadata document against the S3 Vectors limits
+// and returns it compacted (nil for none).
+func (ix *Index) validateMetadata(field string, raw json.RawMessage) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]json.RawMessage
+	if err := dec.Decode(&m); err != nil {
+		return nil, invalid(field, "must be a JSON object: %v", err)
+	}
+	if len(m) > MaxMetadataKeys {
+		return nil, invalid(field, "has %d keys, at most %d are allowed", len(m), MaxMetadataKeys)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, invalid(field, "must be a JSON object: %v", err)
+	}
+	if buf.Len() > MaxMetadataBytes {
+		return nil, invalid(field, "is %d bytes, at most %d are allowed", buf.Len(), MaxMetadataBytes)
+	}
+	filterable := 0
+	for k, v := range m {
+		if err := checkMetadataValue(bytes.TrimSpace(v), true); err != nil {
+			return nil, invalid(field+"."+k, "%v", err)
+		}
+		if ix.nonFilterable == nil || !ix.nonFilterable(k) {
+			var c bytes.Buffer
+			_ = json.Compact(&c, v)
+			filterable += len(k) + c.Len()
+		}
+	}
+	if filterable > MaxFilterableBytes {
+		return nil, invalid(field, "filterable metadata is %d bytes, at most %d are allowed", filterable, MaxFilterableBytes)
+	}
+	if len(m) == 0 {
+		return []byte("{}"), nil
+	}
+	return buf.Bytes(), nil
+}
+
+// checkMetadataValue accepts strings, numbers, booleans and (at the top
+// level) lists of those.
+func checkMetadataValue(v json.RawMessage, top bool) error {
+	if len(v) == 0 {
+		return errors.New("empty value")
+	}
+	switch v[0] {
+	case '"', 't', 'f', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return nil
+	case '[':
+		if !top {
+			return errors.New("nested lists are not allowed")
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(v, &items); err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := checkMetadataValue(bytes.TrimSpace(it), false); err != nil {
+				return err
+			}
+		}
+		return nil
+	case 'n':
+		return errors.New("null values are not allowed")
+	default:
+		return errors.New("objects are not allowed as metadata values; use strings, numbers, booleans or lists of them")
+	}
+}
+
+// writeReq is one caller waiting for its records to be committed.
+type writeReq struct {
+	recs []neighborhoods.Record
+	done chan error
+}
+
+// write group-commits recs: callers queue, one committer goroutine drains
+// the queue into one WAL object and one manifest commit per round.
+func (ix *Index) write(ctx context.Context, recs []neighborhoods.Record) error {
+	if ix.isClosed() {
+		return ErrClosed
+	}
+	req := &writeReq{recs: recs, done: make(chan error, 1)}
+	ix.wmu.Lock()
+	ix.pending = append(ix.pending, req)
+	if !ix.committing {
+		ix.committing = true
+		go ix.commitLoop(context.WithoutCancel(ctx))
+	}
+	ix.wmu.Unlock()
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		// The write may still commit; the caller cannot know, as with any
+		// request that times out.
+		return ctx.Err()
+	}
+}
+
+func (ix *Index) commitLoop(ctx context.Context) {
+	for {
+		ix.wmu.Lock()
+		if len(ix.pending) == 0 {
+			ix.committing = false
+			ix.wmu.Unlock()
+			return
+		}
+		n, take := 0, 0
+		for take < len(ix.pending) && (take == 0 || n+len(ix.pending[take].recs) <= maxBatchRecords) {
+			n += len(ix.pending[take].recs)
+			take++
+		}
+		batch := ix.pending[:take:take]
+		ix.pending = append([]*writeReq(nil), ix.pending[take:]...)
+		ix.wmu.Unlock()
+
+		recs := make([]neighborhoods.Record, 0, n)
+		for _, r := range batch {
+			recs = append(recs, r.recs...)
+		}
+		err := ix.commitWAL(ctx, recs)
+		for _, r := range batch {
+			r.done <- err
+		}
+		if err == nil {
+			ix.nudge()
+		}
+	}
+}
+
+// commitWAL writes recs as one WAL object and commits a manifest listing it.
+func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) error {
+	for i := range recs {
+		recs[i].Seq = uint64(i) // relative; absolute = walRef.FirstSeq + i
+	}
+	cfg := ix.info.Config
+	data, err := neighborhoods.EncodeSegment(cfg.Dimension, cfg.Metric, recs)
+	if err != nil {
+		return fmt.Errorf("encode wal batch: %w", err)
+	}
+	key := walKey(ix.id)
+	if _, err := ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
+		return fmt.Errorf("write wal object: %w", err)
+	}
+	if seg, err := decode(key, data); err == nil {
+		ix.db.cache.add(key, seg)
+	}
+	for {
+		v, err := ix.current(ctx)
+		if err != nil {
+			_ = ix.store.Delete(ctx, key)
+			return err
+		}
+		next := v.m.next()
+		if next.NextSeq == 0 {
+			next.NextSeq = 1
+		}
+		next.WAL = append(next.WAL, walRef{Object: key, FirstSeq: next.NextSeq, Count: len(recs), Bytes: int64(len(data))})
+		next.NextSeq += uint64(len(recs))
+		_, err = ix.commit(ctx, v, next)
+		if errors.Is(err, errConflictRetry) {
+			continue
+		}
+		if err != nil {
+			// Unknown outcome (the put may have landed): keep the object; GC
+			// removes it if it is not referenced.
+			return err
+		}
+		return nil
+	}
+}
