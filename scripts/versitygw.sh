@@ -29,7 +29,7 @@ start() {
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	access=vbtestkey
 	secret=vbtestsecret0123456789
-	"$root/.bin/versitygw" --access "$access" --secret "$secret" --port "127.0.0.1:$port" \
+	setsid "$root/.bin/versitygw" --access "$access" --secret "$secret" --port "127.0.0.1:$port" \
 		--health /health posix "$state/data" >"$state/log" 2>&1 &
 	echo $! >"$state/pid"
 	for _ in $(seq 1 100); do
