@@ -1,6 +1,8 @@
 package neighborhoods
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -135,5 +137,25 @@ func BenchmarkKernels(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+func TestMetricJSON(t *testing.T) {
+	type rec struct {
+		M Metric `json:"metric"`
+	}
+	b, err := json.Marshal(rec{Cosine})
+	if err != nil || string(b) != `{"metric":"cosine"}` {
+		t.Fatalf("marshal: %s %v", b, err)
+	}
+	var r rec
+	if err := json.Unmarshal([]byte(`{"metric":"euclidean"}`), &r); err != nil || r.M != Euclidean {
+		t.Errorf("unmarshal: %v %v", r.M, err)
+	}
+	if err := json.Unmarshal([]byte(`{"metric":"dot"}`), &r); !errors.Is(err, ErrUnknownMetric) {
+		t.Errorf("unmarshal unknown: %v", err)
+	}
+	if _, err := json.Marshal(rec{Metric(0)}); err == nil {
+		t.Error("marshal of the zero Metric succeeded")
 	}
 }

@@ -77,3 +77,21 @@ func (m Metric) DistanceToScore(d float32) float32 {
 	}
 	return d * d
 }
+
+// MarshalText encodes m as its name, so JSON records read "metric":"cosine".
+func (m Metric) MarshalText() ([]byte, error) {
+	if !m.Valid() {
+		return nil, fmt.Errorf("marshal %v: %w", m, ErrUnknownMetric)
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText parses a name as ParseMetric does.
+func (m *Metric) UnmarshalText(b []byte) error {
+	v, err := ParseMetric(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}

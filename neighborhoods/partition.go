@@ -45,7 +45,8 @@ type PartitionOptions struct {
 	MinSize int
 	// Seed makes the result deterministic: same input, same options, same partitioning.
 	Seed int64
-	// SampleSize is how many vectors k-means trains on (default DefaultSampleSize).
+	// SampleSize is how many vectors k-means trains on (default DefaultSampleSize, and at
+	// least 40 per neighborhood).
 	SampleSize int
 	// Iterations bounds Lloyd iterations per k-means run (default DefaultIterations).
 	Iterations int
@@ -156,7 +157,7 @@ func Partition(ctx context.Context, vecs []float32, dim int, metric Metric, opts
 func train(ctx context.Context, work []float32, dim, k int, spherical bool, rng *rand.Rand, o PartitionOptions) (cent, coarse []float32, children [][]int, err error) {
 	n := len(work) / dim
 	sample := work
-	if s := max(o.SampleSize, 4*k); s < n {
+	if s := max(o.SampleSize, samplePerCentroid*k); s < n {
 		idx := rng.Perm(n)[:s]
 		slices.Sort(idx)
 		sample = make([]float32, 0, s*dim)
@@ -199,6 +200,10 @@ func train(ctx context.Context, work []float32, dim, k int, spherical bool, rng 
 	}
 	return cent, coarse, children, nil
 }
+
+// samplePerCentroid is the least number of training rows per centroid: below about 40,
+// k-means on a sample places centroids poorly.
+const samplePerCentroid = 40
 
 // coarseProbe is how many coarse clusters two-level assignment searches.
 const coarseProbe = 3
