@@ -127,4 +127,3 @@ func ScanVectors(vecs []float32, dim int, metric Metric, q []float32, top *TopK,
 	}
 	return scored
 }
-
