@@ -81,7 +81,7 @@ func TestPartitionBalancedAndDeterministic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := tc.withDefaults()
+			o := tc.withDefaults(n)
 			checkPartitioning(t, p, n, dim, o)
 			if want := n / tc.TargetSize; p.K() < want/2 || p.K() > want*3 {
 				t.Errorf("%v %+v: K=%d, expected about %d", m, tc, p.K(), want)
@@ -180,6 +180,14 @@ func BenchmarkPartition(b *testing.B) {
 	for b.Loop() {
 		if _, err := Partition(context.Background(), vecs, dim, Euclidean, PartitionOptions{Seed: 1}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestTargetSizeFor(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{{0, 256}, {60000, 256}, {262144, 256}, {1000000, 500}, {1 << 40, 4096}} {
+		if got := TargetSizeFor(tc.n); got != tc.want {
+			t.Errorf("TargetSizeFor(%d) = %d, want %d", tc.n, got, tc.want)
 		}
 	}
 }
