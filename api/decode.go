@@ -48,6 +48,12 @@ func decode(body []byte, req any, strict bool) *Error {
 		}
 		*pr = PutVectorsRequest{}
 	}
+	if qr, ok := req.(*QueryVectorsRequest); ok {
+		if decodeQueryVectorsFast(body, qr) {
+			return qr.Validate()
+		}
+		*qr = QueryVectorsRequest{}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
 		dec.DisallowUnknownFields()

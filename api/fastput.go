@@ -253,3 +253,113 @@ func (s *fastScanner) vector(v *PutInputVector, dim int) bool {
 		return s.byte('}')
 	}
 }
+
+// decodeQueryVectorsFast is the one-pass decoder for QueryVectors bodies,
+// with the same contract as decodePutVectorsFast.
+func decodeQueryVectorsFast(b []byte, req *QueryVectorsRequest) bool {
+	s := fastScanner{b: b}
+	s.ws()
+	if !s.byte('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	first := true
+	for {
+		s.ws()
+		if first && s.byte('}') {
+			break
+		}
+		key, ok := s.str()
+		if !ok || !s.colon() || seen[key] {
+			return false
+		}
+		seen[key] = true
+		s.ws()
+		var str string
+		switch key {
+		case "indexArn":
+			req.IndexArn, ok = s.str()
+		case "vectorBucketName":
+			req.VectorBucketName, ok = s.str()
+		case "indexName":
+			req.IndexName, ok = s.str()
+		case "nextToken":
+			req.NextToken, ok = s.str()
+		case "queryMode":
+			str, ok = s.str()
+			req.QueryMode = IndexMode(str)
+		case "topK":
+			req.TopK, ok = s.int()
+		case "returnMetadata":
+			req.ReturnMetadata, ok = s.bool()
+		case "returnDistance":
+			req.ReturnDistance, ok = s.bool()
+		case "queryVector":
+			var vec []float32
+			var msg string
+			vec, s.p, _, msg = parseVector(s.b, s.p, nil)
+			ok = msg == ""
+			req.QueryVector = VectorData{Float32: vec, badIdx: -1}
+		case "filter":
+			start := s.p
+			if s.peek() != '{' || !s.skip() || !json.Valid(s.b[start:s.p]) {
+				return false
+			}
+			req.Filter = append(json.RawMessage(nil), s.b[start:s.p]...)
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		first = false
+		s.ws()
+		if s.byte(',') {
+			continue
+		}
+		if s.byte('}') {
+			break
+		}
+		return false
+	}
+	s.ws()
+	return s.p == len(s.b)
+}
+
+// int reads a JSON integer that fits an int32 (larger or fractional values
+// are left to encoding/json's error path).
+func (s *fastScanner) int() (int, bool) {
+	neg := s.byte('-')
+	start := s.p
+	n := 0
+	for s.p < len(s.b) && s.b[s.p] >= '0' && s.b[s.p] <= '9' {
+		n = n*10 + int(s.b[s.p]-'0')
+		s.p++
+		if s.p-start > 9 {
+			return 0, false
+		}
+	}
+	if s.p == start || s.b[start] == '0' && s.p-start > 1 {
+		return 0, false
+	}
+	if s.p < len(s.b) && (s.b[s.p] == '.' || s.b[s.p] == 'e' || s.b[s.p] == 'E') {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// bool reads true or false.
+func (s *fastScanner) bool() (bool, bool) {
+	switch {
+	case len(s.b)-s.p >= 4 && string(s.b[s.p:s.p+4]) == "true":
+		s.p += 4
+		return true, true
+	case len(s.b)-s.p >= 5 && string(s.b[s.p:s.p+5]) == "false":
+		s.p += 5
+		return false, true
+	}
+	return false, false
+}

@@ -305,3 +305,40 @@ func TestParseFloat32MatchesStrconv(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeQueryVectors compares Decode with plain encoding/json on a
+// 784-dimensional query (Fashion-MNIST size).
+func BenchmarkDecodeQueryVectors(b *testing.B) {
+	v := make([]float32, 784)
+	for i := range v {
+		v[i] = float32(i%255) / 255
+	}
+	body, _ := json.Marshal(QueryVectorsRequest{IndexRef: IndexRef{VectorBucketName: "media", IndexName: "movies"}, TopK: 10,
+		QueryVector: Float32Vector(v), Filter: json.RawMessage(`{"genre":"scifi"}`), ReturnDistance: true})
+	b.Run("api.Decode", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var q QueryVectorsRequest
+			if e := Decode(body, &q); e != nil {
+				b.Fatal(e)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var q struct {
+				IndexArn, VectorBucketName, IndexName string
+				TopK                                  int
+				QueryVector                           plainVector
+				Filter                                json.RawMessage
+				ReturnDistance, ReturnMetadata        bool
+			}
+			if err := json.Unmarshal(body, &q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

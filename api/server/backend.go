@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+
+	"github.com/vectorbucket/vectorbucket/api"
+)
+
+// Backend is what the handlers need from the storage layer. Names are
+// already validated and ARNs resolved to names when a Backend method is
+// called; errors are translated to S3 Vectors errors by one table (see
+// errors.go). NewIndexBackend adapts an *index.DB.
+type Backend interface {
+	CreateBucket(ctx context.Context, name string, enc *api.EncryptionConfiguration, tags map[string]string) (api.VectorBucket, error)
+	GetBucket(ctx context.Context, name string) (api.VectorBucket, error)
+	ListBuckets(ctx context.Context, page Page) ([]api.VectorBucketSummary, string, error)
+	DeleteBucket(ctx context.Context, name string) error
+	PutBucketPolicy(ctx context.Context, bucket, policy string) error
+	// BucketPolicy returns the bucket's policy; a bucket without one is a
+	// NotFoundException, as S3's NoSuchBucketPolicy.
+	BucketPolicy(ctx context.Context, bucket string) (string, error)
+	DeleteBucketPolicy(ctx context.Context, bucket string) error
+
+	CreateIndex(ctx context.Context, bucket string, req *api.CreateIndexRequest) (api.Index, error)
+	GetIndex(ctx context.Context, bucket, index string) (api.Index, error)
+	ListIndexes(ctx context.Context, bucket string, page Page) ([]api.IndexSummary, string, error)
+	DeleteIndex(ctx context.Context, bucket, index string) error
+
+	PutVectors(ctx context.Context, bucket, index string, vecs []api.PutInputVector) error
+	GetVectors(ctx context.Context, bucket, index string, keys []string, want Want) ([]api.GetOutputVector, error)
+	ListVectors(ctx context.Context, bucket, index string, o ListOptions) ([]api.ListOutputVector, string, error)
+	DeleteVectors(ctx context.Context, bucket, index string, keys []string) error
+	// QueryVectors returns up to q.TopK results, nearest first, and the
+	// index's metric.
+	QueryVectors(ctx context.Context, bucket, index string, q Query) ([]api.QueryOutputVector, api.DistanceMetric, error)
+
+	// Tags, TagResource and UntagResource address a bucket (Index == "")
+	// or an index.
+	Tags(ctx context.Context, bucket, index string) (map[string]string, error)
+	TagResource(ctx context.Context, bucket, index string, tags map[string]string) error
+	UntagResource(ctx context.Context, bucket, index string, keys []string) error
+}
+
+// Page selects one page of a bucket or index listing.
+type Page struct {
+	Prefix     string
+	MaxResults int // 0: the backend's default
+	Token      string
+}
+
+// Want says which parts of a vector a read returns besides its key.
+type Want struct {
+	Data, Metadata bool
+}
+
+// ListOptions select one page of one segment of ListVectors.
+type ListOptions struct {
+	Want
+	MaxResults   int // 0: the default (500)
+	Token        string
+	SegmentCount int // 0: 1
+	SegmentIndex int
+}
+
+// Query is one QueryVectors request as the backend sees it: the whole
+// topK (the server pages the answer).
+type Query struct {
+	Vector         []float32
+	TopK           int
+	Filter         []byte // raw filter document, nil for none
+	ReturnMetadata bool
+	ReturnDistance bool
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/vectorbucket/vectorbucket/api"
+)
+
+func (s *Server) putVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
+	var req api.PutVectorsRequest
+	if e := api.Decode(body, &req); e != nil {
+		return nil, e
+	}
+	bucket, index, err := s.indexName(req.IndexRef)
+	if err != nil {
+		return nil, err
+	}
+	return api.Empty{}, s.cfg.Backend.PutVectors(ctx, bucket, index, req.Vectors)
+}
+
+func (s *Server) getVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
+	var req api.GetVectorsRequest
+	if e := api.Decode(body, &req); e != nil {
+		return nil, e
+	}
+	bucket, index, err := s.indexName(req.IndexRef)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.cfg.Backend.GetVectors(ctx, bucket, index, req.Keys, Want{Data: req.ReturnData, Metadata: req.ReturnMetadata})
+	if err != nil {
+		return nil, err
+	}
+	if vs == nil {
+		vs = []api.GetOutputVector{}
+	}
+	return api.GetVectorsResponse{Vectors: vs}, nil
+}
+
+func (s *Server) listVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
+	var req api.ListVectorsRequest
+	if e := api.Decode(body, &req); e != nil {
+		return nil, e
+	}
+	bucket, index, err := s.indexName(req.IndexRef)
+	if err != nil {
+		return nil, err
+	}
+	o := ListOptions{
+		Want:         Want{Data: req.ReturnData, Metadata: req.ReturnMetadata},
+		MaxResults:   maxResults(req.MaxResults),
+		Token:        req.NextToken,
+		SegmentCount: maxResults(req.SegmentCount),
+		SegmentIndex: req.SegmentIndex,
+	}
+	vs, next, err := s.cfg.Backend.ListVectors(ctx, bucket, index, o)
+	if err != nil {
+		return nil, err
+	}
+	if vs == nil {
+		vs = []api.ListOutputVector{}
+	}
+	return api.ListVectorsResponse{Vectors: vs, NextToken: next}, nil
+}
+
+func (s *Server) deleteVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
+	var req api.DeleteVectorsRequest
+	if e := api.Decode(body, &req); e != nil {
+		return nil, e
+	}
+	bucket, index, err := s.indexName(req.IndexRef)
+	if err != nil {
+		return nil, err
+	}
+	return api.Empty{}, s.cfg.Backend.DeleteVectors(ctx, bucket, index, req.Keys)
+}
+
+// queryVectors answers QueryVectors in pages of QueryPageSize results: the
+// first call runs the query for the whole topK and keeps the ranking for
+// the follow-up calls, whose nextToken must come with the same query (see
+// querypages.go).
+func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
+	var req api.QueryVectorsRequest
+	if e := api.Decode(body, &req); e != nil {
+		return nil, e
+	}
+	bucket, index, err := s.indexName(req.IndexRef)
+	if err != nil {
+		return nil, err
+	}
+	if req.QueryMode == api.ModeClassic {
+		return nil, errClassicMode("queryMode")
+	}
+	flt := bytes.TrimSpace(req.Filter)
+	if bytes.Equal(flt, []byte("null")) {
+		flt = nil
+	}
+	q := Query{Vector: req.QueryVector.Float32, TopK: req.TopK, Filter: flt, ReturnMetadata: req.ReturnMetadata, ReturnDistance: req.ReturnDistance}
+	run := func() ([]api.QueryOutputVector, api.DistanceMetric, error) {
+		return s.cfg.Backend.QueryVectors(ctx, bucket, index, q)
+	}
+	page := s.cfg.QueryPageSize
+	if req.NextToken == "" && req.TopK <= page {
+		res, metric, err := run()
+		if err != nil {
+			return nil, err
+		}
+		if res == nil {
+			res = []api.QueryOutputVector{}
+		}
+		return api.QueryVectorsResponse{Vectors: res, DistanceMetric: metric}, nil
+	}
+	res, metric, next, err := s.pages.page(queryFingerprint(bucket, index, &q), req.NextToken, page, run)
+	if err != nil {
+		return nil, err
+	}
+	return api.QueryVectorsResponse{Vectors: res, DistanceMetric: metric, NextToken: next}, nil
+}

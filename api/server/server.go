@@ -1,0 +1,335 @@
+// Package server serves the Amazon S3 Vectors REST API (restJson1) over a
+// Backend, so that the official AWS SDKs work against vectorbucket
+// unmodified.
+//
+// Routes: POST /<Operation> with a JSON body for the 18 body-based
+// operations; GET, POST and DELETE /tags/{resourceArn} for the tagging
+// operations, the ARN percent-encoded in one path segment; GET /health; and
+// GET /metrics (Prometheus). Every response carries X-Amzn-RequestId; errors
+// use the S3 Vectors envelope (status, X-Amzn-ErrorType and a
+// {"__type","message","fieldList"} body) and never expose internal causes.
+// Request bodies are capped at 20 MiB. With an Authenticator configured,
+// every API request must pass it (SigV4) before anything is read or written.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vectorbucket/vectorbucket/api"
+)
+
+// Authenticator verifies a request before it is served. body is the whole
+// request body (already read, at most MaxBodyBytes). A non-nil error means
+// AccessDeniedException; its text is logged, not sent.
+type Authenticator interface {
+	Authenticate(r *http.Request, body []byte) error
+}
+
+// AuthenticatorFunc adapts a function to Authenticator.
+type AuthenticatorFunc func(r *http.Request, body []byte) error
+
+// Authenticate implements Authenticator.
+func (f AuthenticatorFunc) Authenticate(r *http.Request, body []byte) error { return f(r, body) }
+
+// Config configures a Server. Backend is required.
+type Config struct {
+	Backend Backend
+	// Region and AccountID identify this endpoint: requests addressing a
+	// resource by an ARN of another region or account are NotFound.
+	// Defaults us-east-1 and 123456789012.
+	Region, AccountID string
+	// Auth, when set, must accept every API request (not /health or
+	// /metrics); see sigv4.go.
+	Auth Authenticator
+	// Logger receives one line per failed request and every server-side
+	// error; default slog.Default().
+	Logger *slog.Logger
+	// Registry receives the server's metrics; default a new registry
+	// (see Server.Registry).
+	Registry *prometheus.Registry
+	// MaxBodyBytes caps request bodies; default api.MaxRequestBytes (20 MiB).
+	MaxBodyBytes int64
+	// QueryPageSize is the number of QueryVectors results per page; default
+	// api.DefaultQueryPageSize (100).
+	QueryPageSize int
+	// Now is the clock (query page tokens); default time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP handler of the S3 Vectors API. It is safe for
+// concurrent use.
+type Server struct {
+	cfg     Config
+	engine  *gin.Engine
+	metrics *httpMetrics
+	pages   *queryPages
+	log     *slog.Logger
+	bufs    sync.Pool
+}
+
+// DefaultAccountID is the account in ARNs when none is configured.
+const DefaultAccountID = "123456789012"
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("server: Config.Backend is required")
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = DefaultAccountID
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = api.MaxRequestBytes
+	}
+	if cfg.QueryPageSize <= 0 {
+		cfg.QueryPageSize = api.DefaultQueryPageSize
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m, err := newHTTPMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, metrics: m, log: cfg.Logger, pages: newQueryPages(cfg.Now)}
+	s.engine = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Registry returns the Prometheus registry the server's metrics live in;
+// callers may register more collectors (store, cache, indexer) on it.
+func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
+
+// MetricsHandler serves the registry in the Prometheus text format (it is
+// also mounted at GET /metrics).
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry})
+}
+
+// opHandler serves one operation: it gets the already read body and
+// returns the response value (encoded as JSON) or an error.
+type opHandler func(ctx context.Context, c *gin.Context, body []byte) (any, error)
+
+// Keys of per-request state in the gin context.
+const (
+	keyOp   = "vb.op"
+	keyCode = "vb.code"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+func (s *Server) routes() *gin.Engine {
+	e := gin.New()
+	// Route on the escaped path so that %2F inside a tagged ARN stays in
+	// one segment, and hand the catch-all value over still escaped.
+	e.UseRawPath = true
+	e.UnescapePathValues = false
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = false
+	e.ContextWithFallback = true
+	e.Use(s.observe, s.recoverPanic)
+
+	ops := map[string]opHandler{
+		api.OpCreateVectorBucket:              s.createVectorBucket,
+		api.OpGetVectorBucket:                 s.getVectorBucket,
+		api.OpListVectorBuckets:               s.listVectorBuckets,
+		api.OpDeleteVectorBucket:              s.deleteVectorBucket,
+		api.OpPutVectorBucketPolicy:           s.putVectorBucketPolicy,
+		api.OpGetVectorBucketPolicy:           s.getVectorBucketPolicy,
+		api.OpDeleteVectorBucketPolicy:        s.deleteVectorBucketPolicy,
+		api.OpPutVectorBucketDefaultIndexMode: s.putVectorBucketDefaultIndexMode,
+		api.OpCreateIndex:                     s.createIndex,
+		api.OpGetIndex:                        s.getIndex,
+		api.OpListIndexes:                     s.listIndexes,
+		api.OpDeleteIndex:                     s.deleteIndex,
+		api.OpUpdateIndexMode:                 s.updateIndexMode,
+		api.OpPutVectors:                      s.putVectors,
+		api.OpGetVectors:                      s.getVectors,
+		api.OpListVectors:                     s.listVectors,
+		api.OpDeleteVectors:                   s.deleteVectors,
+		api.OpQueryVectors:                    s.queryVectors,
+	}
+	for _, op := range api.BodyOperations {
+		h, ok := ops[op]
+		if !ok {
+			panic("server: no handler for " + op)
+		}
+		e.POST("/"+op, s.serve(op, h))
+	}
+	e.GET("/tags/*arn", s.serve(api.OpListTagsForResource, s.listTagsForResource))
+	e.POST("/tags/*arn", s.serve(api.OpTagResource, s.tagResource))
+	e.DELETE("/tags/*arn", s.serve(api.OpUntagResource, s.untagResource))
+	e.GET("/health", func(c *gin.Context) {
+		c.Set(keyOp, "Health")
+		c.Header("Content-Type", "application/json")
+		c.String(http.StatusOK, `{"status":"ok"}`)
+	})
+	e.GET("/metrics", func(c *gin.Context) {
+		c.Set(keyOp, "Metrics")
+		s.MetricsHandler().ServeHTTP(c.Writer, c.Request)
+	})
+	e.NoRoute(func(c *gin.Context) {
+		c.Set(keyOp, "unknown")
+		s.fail(c, &api.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("no operation at %s %s", c.Request.Method, c.Request.URL.EscapedPath())})
+	})
+	return e
+}
+
+// newRequestID returns 16 random bytes in hex.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// observe sets the request id and records the request's metrics.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Header(api.HeaderRequestID, newRequestID())
+	s.metrics.inflight.Inc()
+	c.Next()
+	s.metrics.inflight.Dec()
+	op := c.GetString(keyOp)
+	if op == "" {
+		op = "unknown"
+	}
+	s.metrics.observe(op, c.Writer.Status(), c.GetString(keyCode), time.Since(start))
+}
+
+// recoverPanic turns a panic in a handler into InternalServerException.
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "op", c.GetString(keyOp), "panic", p, "stack", string(debug.Stack()))
+			if !c.Writer.Written() {
+				s.fail(c, api.Internal())
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// serve wraps an operation: authentication, the body cap, the handler, and
+// the JSON or error response.
+func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(keyOp, op)
+		r := c.Request
+		if s.cfg.Auth != nil && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
+			s.fail(c, api.AccessDenied("request is not signed; this server requires AWS Signature Version 4 for service s3vectors"))
+			return
+		}
+		buf := s.getBuf()
+		defer s.bufs.Put(buf)
+		body, err := s.readBody(r, buf)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if s.cfg.Auth != nil {
+			if err := s.cfg.Auth.Authenticate(r, body); err != nil {
+				s.log.Info("access denied", "op", op, "remote", r.RemoteAddr, "reason", err.Error())
+				s.fail(c, api.AccessDenied("the request signature does not match, or the credentials are not valid for this server"))
+				return
+			}
+		}
+		out, err := h(r.Context(), c, body)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.reply(c, out)
+	}
+}
+
+func (s *Server) getBuf() *bytes.Buffer {
+	if b, ok := s.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// readBody reads the whole body into buf, refusing more than MaxBodyBytes.
+func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+	max := s.cfg.MaxBodyBytes
+	tooBig := api.Invalid("body", "request body exceeds the %d-byte limit", max)
+	if r.ContentLength > max {
+		return nil, tooBig
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
+	if n > max {
+		return nil, tooBig
+	}
+	if err != nil {
+		return nil, api.Invalid("body", "reading the request body failed: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// reply writes a 200 JSON response.
+func (s *Server) reply(c *gin.Context, out any) {
+	body, err := json.Marshal(out)
+	if err != nil {
+		s.log.Error("encode response", "op", c.GetString(keyOp), "err", err)
+		s.fail(c, api.Internal())
+		return
+	}
+	c.Header("Content-Type", "application/json")
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(body)
+}
+
+// fail writes err as an S3 Vectors error response.
+func (s *Server) fail(c *gin.Context, err error) {
+	ae, internal := toAPIError(err)
+	if internal {
+		s.log.Error("request failed", "op", c.GetString(keyOp), "code", ae.Code, "err", err,
+			"requestId", c.Writer.Header().Get(api.HeaderRequestID))
+	} else {
+		s.log.Debug("request rejected", "op", c.GetString(keyOp), "code", ae.Code, "msg", ae.Message)
+	}
+	c.Set(keyCode, ae.Code)
+	api.WriteError(c.Writer, ae)
+	c.Abort()
+}
