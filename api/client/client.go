@@ -57,7 +57,8 @@ type Options struct {
 	// requests are sent unsigned. SessionToken is optional.
 	AccessKeyID, SecretAccessKey, SessionToken string
 	// HTTPClient sends the requests (default: a client with no timeout of
-	// its own; use contexts for deadlines).
+	// its own, keeping up to 64 idle connections per host; use contexts for
+	// deadlines).
 	HTTPClient *http.Client
 	// MaxAttempts bounds tries per call, first included (default 3; 1
 	// disables retries).
@@ -105,7 +106,11 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{base: base, opts: opts, http: opts.HTTPClient}
 	if c.http == nil {
-		c.http = &http.Client{}
+		// http.DefaultTransport keeps only 2 idle connections per host,
+		// which makes concurrent bulk uploads reconnect constantly.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		c.http = &http.Client{Transport: t}
 	}
 	if (opts.AccessKeyID == "") != (opts.SecretAccessKey == "") {
 		return nil, errors.New("client: set both AccessKeyID and SecretAccessKey, or neither")
