@@ -1,6 +1,7 @@
 package neighborhoods
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -210,6 +211,56 @@ func BenchmarkScanSegment(b *testing.B) {
 					ScanSegment(seg, m, q, top, 0, nil)
 				}
 			})
+		}
+	}
+}
+
+// TestExactModeThroughPartition: Partition (with replication, so replicas must be deduplicated)
+// + NearestCentroids probing everything + ScanSegment equals brute force, both metrics.
+func TestExactModeThroughPartition(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const dim, n, k = 20, 4000, 15
+	vecs := randVec(r, n*dim)
+	for _, m := range []Metric{Euclidean, Cosine} {
+		p, err := Partition(context.Background(), vecs, dim, m, PartitionOptions{TargetSize: 200, Seed: 3,
+			Replicate: ReplicationOptions{MaxReplicas: 2, Epsilon: 0.3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Replicas == 0 {
+			t.Fatalf("%v: no replicas; the test needs some", m)
+		}
+		segs := make([]*Segment, p.K())
+		for j, g := range p.Members {
+			recs := make([]Record, len(g))
+			for x, i := range g {
+				recs[x] = Record{Key: fmt.Sprint(i), Vector: vecs[int(i)*dim : int(i+1)*dim]}
+			}
+			data, err := EncodeSegment(dim, m, recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if segs[j], err = DecodeSegment(data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for qi := 0; qi < 30; qi++ {
+			q := randVec(r, dim)
+			probes := NearestCentroids(p.Centroids, dim, m, q, p.K(), 0, nil)
+			top := NewTopK(k)
+			for _, j := range probes {
+				ScanSegment(segs[j], m, q, top, int32(j), nil)
+			}
+			wantIdx, _ := bruteForce(vecs, dim, m, q, k)
+			got := top.Sorted(nil)
+			if len(got) != k {
+				t.Fatalf("%d hits, want %d", len(got), k)
+			}
+			for i, h := range got {
+				if g := p.Members[h.Source][h.Row]; int(g) != wantIdx[i] {
+					t.Fatalf("%v query %d rank %d: got %d, want %d", m, qi, i, g, wantIdx[i])
+				}
+			}
 		}
 	}
 }
