@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"encoding/binary"
 	"context"
 	"fmt"
 	"io"
@@ -80,6 +81,9 @@ func readArrowBytes(b []byte, cols VectorColumns) (*VectorTable, error) {
 			recs = append(recs, r)
 		}
 	} else {
+		if err := checkStreamPrefix(b); err != nil {
+			return nil, err
+		}
 		sr, err := ipc.NewReader(bytes.NewReader(b), ipc.WithAllocator(mem))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
@@ -111,6 +115,22 @@ func readArrowBytes(b []byte, cols VectorColumns) (*VectorTable, error) {
 		}
 	}
 	return t, t.check(ki >= 0)
+}
+
+// checkStreamPrefix rejects an IPC stream whose first message announces more bytes than
+// the input holds, before the reader allocates them.
+func checkStreamPrefix(b []byte) error {
+	if len(b) < 8 {
+		return fmt.Errorf("%w: %d bytes is too short for an Arrow stream", ErrFormat, len(b))
+	}
+	n, rest := int64(int32(binary.LittleEndian.Uint32(b))), int64(len(b)-4)
+	if n == -1 { // continuation marker, then the length
+		n, rest = int64(int32(binary.LittleEndian.Uint32(b[4:]))), int64(len(b)-8)
+	}
+	if n <= 0 || n > rest {
+		return fmt.Errorf("%w: not an Arrow IPC file or stream (first message %d bytes, %d left)", ErrFormat, n, rest)
+	}
+	return nil
 }
 
 // ReadParquetFile reads a table of vectors from a Parquet file.

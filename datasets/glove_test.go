@@ -110,6 +110,14 @@ func TestGloVe(t *testing.T) {
 	if got[0] != -0.038194 || got[1] != -0.24487 || got[2] != 0.72812 {
 		t.Errorf(`"the" starts %v, want glove.6B.100d's -0.038194 -0.24487 0.72812`, got[:3])
 	}
+	// Exact ground truth on real cosine data agrees with the float64 brute force.
+	small := needData(t, gloveName, LoadOptions{MaxTrain: 20000, MaxTest: 20})
+	tr, _, err := computeTruth(context.Background(), small, 100, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTruth(t, small, tr, []int{0, 5, 19})
+
 	// The split is deterministic: loading again gives the same queries.
 	d2 := needData(t, gloveName, LoadOptions{MaxTrain: 10, MaxTest: 5})
 	for i := range 5 {

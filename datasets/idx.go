@@ -48,14 +48,24 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 			return nil, fmt.Errorf("%w: idx dimension %d: %v", ErrFormat, i, err)
 		}
 		dims[i] = int(binary.BigEndian.Uint32(b[:]))
-		total *= dims[i]
-		if total > maxIDXBytes {
+		if dims[i] != 0 && total > maxIDXBytes/dims[i] {
 			return nil, fmt.Errorf("%w: idx announces more than %d values", ErrFormat, maxIDXBytes)
 		}
+		total *= dims[i]
 	}
-	data := make([]byte, total)
-	if n, err := io.ReadFull(r, data); err != nil {
-		return nil, fmt.Errorf("%w: idx data truncated: %d of %d bytes: %v", ErrFormat, n, total, err)
+	// Grow with the data actually read, so a header announcing gigabytes costs nothing.
+	var data []byte
+	var err error
+	if total <= 1<<26 {
+		data = make([]byte, total)
+		var n int
+		n, err = io.ReadFull(r, data)
+		data = data[:n]
+	} else {
+		data, err = io.ReadAll(io.LimitReader(r, int64(total)))
+	}
+	if len(data) != total {
+		return nil, fmt.Errorf("%w: idx data truncated: %d of %d bytes: %v", ErrFormat, len(data), total, err)
 	}
 	var extra [1]byte
 	switch n, err := r.Read(extra[:]); {
