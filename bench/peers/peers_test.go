@@ -1,0 +1,91 @@
+package peers
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/datasets"
+)
+
+func TestParseEngines(t *testing.T) {
+	got, err := ParseEngines("hnswlib, faiss")
+	if err != nil || len(got) != 3 || got[0] != HNSWLib || got[1] != FaissIVF || got[2] != FaissHNSW {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if _, err := ParseEngines("hnswlib,annoy"); err == nil {
+		t.Error("unknown engine accepted")
+	}
+}
+
+func TestPercentileAndLabel(t *testing.T) {
+	r := Result{Engine: HNSWLib, Build: map[string]int{"M": 16, "efConstruction": 200}, Search: map[string]int{"ef": 40}}
+	for i := 100; i >= 1; i-- {
+		r.Latencies = append(r.Latencies, time.Duration(i)*time.Millisecond)
+	}
+	if p := r.Percentile(50); p != 50*time.Millisecond {
+		t.Errorf("p50 = %v", p)
+	}
+	if p := r.Percentile(99); p != 99*time.Millisecond {
+		t.Errorf("p99 = %v", p)
+	}
+	if l := r.Label(); l != "hnswlib M=16 efConstruction=200 ef=40" {
+		t.Errorf("label %q", l)
+	}
+}
+
+func TestRunPeers(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range Engines() {
+		if err := Check(ctx, "", e); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal(err)
+			}
+			t.Skip(err)
+		}
+	}
+	for _, metric := range []string{datasets.Euclidean, datasets.Cosine} {
+		d, err := datasets.Load(ctx, "synthetic-3000-16-"+metric, datasets.LoadOptions{MaxTest: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, err := datasets.GroundTruth(ctx, d, 10, datasets.TruthOptions{NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sweeps := map[Engine][]int{HNSWLib: {10, 200}, FaissIVF: {1, 54}, FaissHNSW: {16, 256}}
+		for _, e := range Engines() {
+			var seen int
+			res, err := Run(ctx, e, d, truth, Options{Sweep: sweeps[e], WorkDir: t.TempDir(), OnResult: func(Result) { seen++ }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 2 || seen != 2 {
+				t.Fatalf("%s %s: %d results, %d callbacks", e, metric, len(res), seen)
+			}
+			for _, r := range res {
+				if len(r.IDs) != 50 || len(r.Latencies) != 50 || r.QPS <= 0 || r.BuildSeconds <= 0 || r.IndexBytes <= 0 || r.Version == "" {
+					t.Fatalf("%s: bad result %+v", r.Label(), r)
+				}
+				t.Logf("%s %s: recall %.3f, %.0f QPS, p50 %v", metric, r.Label(), r.Recall, r.QPS, r.Percentile(50))
+			}
+			// The widest search is (nearly) exact on 3,000 clustered vectors.
+			if best := res[1].Recall; best < 0.95 {
+				t.Errorf("%s %s: recall %.3f at the widest setting", e, metric, best)
+			}
+			if res[1].Recall < res[0].Recall {
+				t.Errorf("%s %s: recall fell from %.3f to %.3f with a wider search", e, metric, res[0].Recall, res[1].Recall)
+			}
+		}
+	}
+}
+
+func TestRunMissingPython(t *testing.T) {
+	d, _ := datasets.Load(context.Background(), "synthetic-100-4-euclidean")
+	_, err := Run(context.Background(), HNSWLib, d, nil, Options{Python: "/nonexistent/python3"})
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
