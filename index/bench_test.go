@@ -1,0 +1,108 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+	"github.com/vectorbucket/vectorbucket/objectstore/local"
+	"github.com/vectorbucket/vectorbucket/objectstore/mem"
+)
+
+func benchIndex(b *testing.B, store objectstore.Store, dim int, opts Options) *Index {
+	ctx := context.Background()
+	db, _ := Open(ctx, store, opts)
+	b.Cleanup(func() { db.Close() })
+	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.CreateIndex(ctx, "bkt", "idx", IndexConfig{Dimension: dim, Metric: neighborhoods.Euclidean}, nil); err != nil {
+		b.Fatal(err)
+	}
+	ix, _ := db.Index(ctx, "bkt", "idx")
+	return ix
+}
+
+// BenchmarkIngest measures Put throughput with batches of 500 from 4
+// concurrent writers (group commit), in vectors/s.
+func BenchmarkIngest(b *testing.B) {
+	for _, backend := range []string{"mem", "local"} {
+		b.Run(backend, func(b *testing.B) {
+			var store objectstore.Store = mem.New()
+			if backend == "local" {
+				s, err := local.Open(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				store = s
+			}
+			const dim = 128
+			ix := benchIndex(b, store, dim, Options{Indexer: IndexerOptions{Seed: 1}})
+			r := rand.New(rand.NewPCG(1, 1))
+			batches := make([][]Vector, 16)
+			for i := range batches {
+				batches[i] = make([]Vector, 500)
+				for j := range batches[i] {
+					batches[i][j] = Vector{Key: fmt.Sprintf("k%d-%d", i, j), Data: randVec(r, dim)}
+				}
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			next := make(chan int)
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range next {
+						if err := ix.Put(ctx, batches[i%len(batches)]); err != nil {
+							b.Error(err)
+						}
+					}
+				}()
+			}
+			for i := range b.N {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "vectors/s")
+		})
+	}
+}
+
+// BenchmarkQuery measures single-threaded query throughput on 50k random
+// 128-dim vectors folded into neighborhoods.
+func BenchmarkQuery(b *testing.B) {
+	const dim, n = 128, 50000
+	ix := benchIndex(b, mem.New(), dim, Options{Indexer: IndexerOptions{Disabled: true, Seed: 1}})
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(2, 2))
+	for lo := 0; lo < n; lo += 500 {
+		batch := make([]Vector, 500)
+		for j := range batch {
+			batch[j] = Vector{Key: fmt.Sprintf("k%06d", lo+j), Data: randVec(r, dim)}
+		}
+		if err := ix.Put(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := ix.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	qs := make([][]float32, 100)
+	for i := range qs {
+		qs[i] = randVec(r, dim)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := ix.Query(ctx, QueryRequest{Vector: qs[i%len(qs)], TopK: 10}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+}
