@@ -80,6 +80,7 @@ func Compile(raw []byte, opts Options) (*Filter, error) {
 	}
 	f.root = root
 	f.keys = c.keys
+	f.root.setKeyIDs(c.keys)
 	f.constraints = c.constraints
 	f.startsWith = c.startsWith
 	return f, nil
@@ -193,6 +194,20 @@ func (c *compiler) filterObject(path string, v jvalue) (node, error) {
 		parts = append(parts, n)
 	}
 	return and(parts), nil
+}
+
+// setKeyIDs records in each leaf the position of its key in keys.
+func (n *node) setKeyIDs(keys []string) {
+	for i := range n.kids {
+		n.kids[i].setKeyIDs(keys)
+	}
+	if n.kind != kAnd && n.kind != kOr && n.kind != kTrue {
+		for i, k := range keys {
+			if k == n.key {
+				n.kid = i
+			}
+		}
+	}
 }
 
 func and(parts []node) node {

@@ -167,6 +167,7 @@ const setMapThreshold = 12
 
 type node struct {
 	kind kind
+	kid  int // index of key in Filter.keys (leaves only)
 	key  string
 	val  scalar
 	set  *valueSet
