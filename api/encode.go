@@ -72,3 +72,59 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	return append(dst, '"')
 }
+
+// MarshalResponse encodes an operation's output. GetVectors and ListVectors
+// responses, which can carry a thousand vectors, are written directly with
+// AppendVectorJSON (a nil vectors list is written as [], as the SDKs expect
+// of a required member); everything else goes through encoding/json.
+func MarshalResponse(out any) ([]byte, error) {
+	switch r := out.(type) {
+	case *GetVectorsResponse:
+		return appendOutputVectors(make([]byte, 0, outputSizeHint(r.Vectors)), r.Vectors, "")
+	case *ListVectorsResponse:
+		return appendOutputVectors(make([]byte, 0, outputSizeHint(r.Vectors)), r.Vectors, r.NextToken)
+	case GetVectorsResponse:
+		return MarshalResponse(&r)
+	case ListVectorsResponse:
+		return MarshalResponse(&r)
+	}
+	return json.Marshal(out)
+}
+
+func outputSizeHint(vs []GetOutputVector) int {
+	n := 32
+	for i := range vs {
+		n += 32 + len(vs[i].Key)
+		if vs[i].Data != nil {
+			n += 12 * len(vs[i].Data.Float32)
+		}
+	}
+	return n
+}
+
+func appendOutputVectors(dst []byte, vs []GetOutputVector, nextToken string) ([]byte, error) {
+	dst = append(dst, `{`...)
+	if nextToken != "" {
+		dst = append(appendJSONString(append(dst, `"nextToken":`...), nextToken), ',')
+	}
+	dst = append(dst, `"vectors":[`...)
+	for i := range vs {
+		v := &vs[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(append(dst, `{"key":`...), v.Key)
+		if v.Data != nil {
+			dst = AppendVectorJSON(append(dst, `,"data":`...), v.Data.Float32)
+		}
+		if v.Metadata != nil {
+			md, err := json.Marshal(v.Metadata)
+			if err != nil {
+				return nil, err
+			}
+			dst = append(append(dst, `,"metadata":`...), md...)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...), nil
+}

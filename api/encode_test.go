@@ -48,3 +48,60 @@ func BenchmarkEncodePutVectors(b *testing.B) {
 		}
 	})
 }
+
+func TestMarshalResponseMatchesEncodingJSON(t *testing.T) {
+	d := VectorData{Float32: []float32{0.4, -1, 3e-9}}
+	vs := []GetOutputVector{
+		{Key: "a"}, {Key: "b\"<>&\x02é", Data: &d}, {Key: "c", Metadata: Metadata{"g": "x", "n": 1.5, "l": []any{"a", true}}},
+		{Key: "d", Data: &d, Metadata: Metadata{}},
+	}
+	for _, out := range []any{
+		&ListVectorsResponse{Vectors: vs, NextToken: "tok\"1"}, ListVectorsResponse{Vectors: []ListOutputVector{}},
+		&GetVectorsResponse{Vectors: vs}, &QueryVectorsResponse{DistanceMetric: Cosine, Vectors: []QueryOutputVector{}},
+	} {
+		got, err := MarshalResponse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(out)
+		var g, w any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("MarshalResponse wrote invalid JSON %s: %v", got, err)
+		}
+		_ = json.Unmarshal(want, &w)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("MarshalResponse(%T):\n got %s\nwant %s", out, got, want)
+		}
+	}
+}
+
+func TestMarshalResponseNilListIsEmpty(t *testing.T) {
+	got, _ := MarshalResponse(&GetVectorsResponse{})
+	if string(got) != `{"vectors":[]}` {
+		t.Errorf("got %s", got)
+	}
+}
+
+func BenchmarkMarshalListVectors(b *testing.B) {
+	body := putBody(1000, 768)
+	var req PutVectorsRequest
+	if e := DecodeAllowUnknown(body, &req); e != nil && e.FieldList[0].Path != "vectors" {
+		b.Fatal(e)
+	}
+	resp := &ListVectorsResponse{NextToken: "abc"}
+	for i := range req.Vectors {
+		resp.Vectors = append(resp.Vectors, GetOutputVector{Key: req.Vectors[i].Key, Data: &req.Vectors[i].Data, Metadata: req.Vectors[i].Metadata})
+	}
+	b.Run("MarshalResponse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = MarshalResponse(resp)
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = json.Marshal(resp)
+		}
+	})
+}
