@@ -38,7 +38,7 @@ func AppendPutVectorsJSON(dst []byte, r *PutVectorsRequest) ([]byte, error) {
 		dst = AppendVectorJSON(dst, v.Data.Float32)
 		dst = append(dst, `,"key":`...)
 		dst = appendJSONString(dst, v.Key)
-		if v.Metadata != nil {
+		if len(v.Metadata) > 0 {
 			md, err := json.Marshal(v.Metadata)
 			if err != nil {
 				return nil, err
@@ -117,7 +117,7 @@ func appendOutputVectors(dst []byte, vs []GetOutputVector, nextToken string) ([]
 		if v.Data != nil {
 			dst = AppendVectorJSON(append(dst, `,"data":`...), v.Data.Float32)
 		}
-		if v.Metadata != nil {
+		if len(v.Metadata) > 0 {
 			md, err := json.Marshal(v.Metadata)
 			if err != nil {
 				return nil, err
