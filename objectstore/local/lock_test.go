@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,10 +26,12 @@ func TestLockAcrossHandles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	unlock, err := a.stripes[stripeOf("k")].lock(t.Context())
+	unlockOnce, err := a.stripes[stripeOf("k")].lock(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock := sync.OnceFunc(unlockOnce)
+	defer unlock() // before a.Close, which waits for the stripe
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := b.Put(ctx, "k", []byte("x"), objectstore.CreateOnly()); !errors.Is(err, context.DeadlineExceeded) {
