@@ -130,3 +130,5 @@ func cosineDistanceRef(a, b []float32) float32 {
 	}
 	return float32(1 - ab/math.Sqrt(aa*bb))
 }
+
+func sqrt64(x float64) float64 { return math.Sqrt(x) }

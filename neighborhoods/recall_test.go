@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,6 +49,22 @@ type memIndex struct {
 	rows   [][]int32 // segs[j] row r is train vector rows[j][r]
 	build  time.Duration
 	part   *neighborhoods.Partitioning
+	proj   *neighborhoods.Projection // nil: no sketches
+	sks    []*neighborhoods.Sketches // per segment, with proj
+	useSk  bool                      // search with sketches
+}
+
+// addSketches computes the centroid projection and every segment's sketches.
+func (x *memIndex) addSketches() bool {
+	x.proj = neighborhoods.NewProjection(x.cent, x.dim)
+	if x.proj == nil {
+		return false
+	}
+	x.sks = make([]*neighborhoods.Sketches, len(x.segs))
+	for j, s := range x.segs {
+		x.sks[j] = neighborhoods.NewSketches(s, x.proj, x.metric)
+	}
+	return true
 }
 
 func buildMem(t testing.TB, d *datasets.Dataset, opts neighborhoods.PartitionOptions) *memIndex {
@@ -85,8 +102,15 @@ func (x *memIndex) search(q []float32, k, nprobe int, ratio float32, top *neighb
 	probes = neighborhoods.NearestCentroids(x.cent, x.dim, x.metric, q, nprobe, ratio, probes)
 	top.Reset(k)
 	scored := 0
-	for _, j := range probes {
-		scored += neighborhoods.ScanSegment(x.segs[j], x.metric, q, top, int32(j), nil)
+	if x.useSk {
+		qs := x.proj.Apply(nil, q, x.metric)
+		for _, j := range probes {
+			scored += neighborhoods.ScanSegmentSketched(x.segs[j], x.sks[j], x.metric, q, qs, top, int32(j), nil)
+		}
+	} else {
+		for _, j := range probes {
+			scored += neighborhoods.ScanSegment(x.segs[j], x.metric, q, top, int32(j), nil)
+		}
 	}
 	hits = top.Sorted(hits[:0])
 	ids := make([]int, len(hits))
@@ -97,6 +121,7 @@ func (x *memIndex) search(q []float32, k, nprobe int, ratio float32, top *neighb
 }
 
 type point struct {
+	cpuPerQuery   time.Duration // process CPU time per query (steadier than wall time on a shared machine)
 	nprobe        int
 	recall, qps   float64
 	scored        float64
@@ -115,6 +140,7 @@ func (x *memIndex) measure(d *datasets.Dataset, truth *datasets.Truth, nq, nprob
 	hits := make([]neighborhoods.Hit, 0, 10)
 	results := make([][]int, nq)
 	scored := 0
+	cpu0 := cpuTime()
 	start := time.Now()
 	for q := 0; q < nq; q++ {
 		var s int
@@ -122,7 +148,8 @@ func (x *memIndex) measure(d *datasets.Dataset, truth *datasets.Truth, nq, nprob
 		scored += s
 	}
 	el := time.Since(start)
-	return point{nprobe: nprobe, ratio: ratio, recall: truth.MeanRecall(d, results, 10), qps: float64(nq) / el.Seconds(),
+	cpu := cpuTime() - cpu0
+	return point{cpuPerQuery: cpu / time.Duration(nq), nprobe: nprobe, ratio: ratio, recall: truth.MeanRecall(d, results, 10), qps: float64(nq) / el.Seconds(),
 		scored: float64(scored) / float64(nq), build: x.build, neighborhoods: len(x.segs), replicas: x.part.Replicas}
 }
 
@@ -241,21 +268,37 @@ func gloveTrain() int {
 }
 
 // BenchmarkSearchFashionMNIST measures one-at-a-time, single-thread search over the 1,000 test
-// queries at several nprobe values (recall reported as a metric).
+// queries at several nprobe values (recall reported as a metric), plain and with sketches.
 // go test ./neighborhoods -run XXX -bench SearchFashion -benchtime 3x
 func BenchmarkSearchFashionMNIST(b *testing.B) {
 	d, truth := loadSet(b, "fashion-mnist-784-euclidean", 0, 1000)
 	x := buildMem(b, d, neighborhoods.PartitionOptions{Seed: 1})
-	for _, np := range []int{3, 4, 5, 6, 8, 12} {
-		b.Run(fmt.Sprintf("nprobe=%d", np), func(b *testing.B) {
-			var p point
-			for b.Loop() {
-				p = x.measure(d, truth, d.NTest, np, 0)
-			}
-			b.ReportMetric(p.recall, "recall@10")
-			b.ReportMetric(p.scored, "scored/query")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*d.NTest), "ns/query")
-			b.ReportMetric(0, "ns/op")
-		})
+	if !x.addSketches() {
+		b.Fatal("no projection")
 	}
+	for _, np := range []int{3, 4, 5, 6, 8, 12} {
+		for _, sk := range []bool{false, true} {
+			b.Run(fmt.Sprintf("nprobe=%d/sketch=%v", np, sk), func(b *testing.B) {
+				x.useSk = sk
+				var p point
+				for b.Loop() {
+					p = x.measure(d, truth, d.NTest, np, 0)
+				}
+				b.ReportMetric(p.recall, "recall@10")
+				b.ReportMetric(p.scored, "full-distances/query")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*d.NTest), "ns/query")
+				b.ReportMetric(float64(p.cpuPerQuery.Nanoseconds()), "cpu-ns/query")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
+	}
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
