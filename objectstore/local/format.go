@@ -31,6 +31,9 @@ const (
 	headerSize    = 48
 	formatVersion = 1
 	blockSize     = 16 << 10
+	// maxObjectSize bounds the size a header may claim (1 PiB), so size
+	// arithmetic cannot overflow on a damaged header.
+	maxObjectSize = 1 << 50
 )
 
 var magic = [4]byte{'V', 'B', 'O', formatVersion}
@@ -99,7 +102,7 @@ func decodeHeader(b []byte) (header, error) {
 		tableCRC: binary.LittleEndian.Uint32(b[40:]),
 		mod:      time.Unix(0, int64(binary.LittleEndian.Uint64(b[32:]))),
 	}
-	if h.block <= 0 || h.size < 0 {
+	if h.block <= 0 || h.size < 0 || h.size > maxObjectSize {
 		return header{}, fmt.Errorf("block size %d, size %d: %w", h.block, h.size, objectstore.ErrCorrupt)
 	}
 	return h, nil
@@ -109,4 +112,25 @@ func decodeHeader(b []byte) (header, error) {
 // table entries starting at block first.
 func blockCRC(table []byte, first, i int64) uint32 {
 	return binary.LittleEndian.Uint32(table[4*(i-first):])
+}
+
+// decodeObject verifies a whole object file held in buf — header, block
+// table and data CRCs, and the file size — and returns its data, a
+// sub-slice of buf.
+func decodeObject(buf []byte) (header, []byte, error) {
+	h, err := decodeHeader(buf)
+	if err != nil {
+		return header{}, nil, err
+	}
+	if h.fileSize() != int64(len(buf)) {
+		return header{}, nil, fmt.Errorf("file is %d bytes, header says %d: %w", len(buf), h.fileSize(), objectstore.ErrCorrupt)
+	}
+	if got := objectstore.Checksum(buf[headerSize:h.dataOffset()]); got != h.tableCRC {
+		return header{}, nil, fmt.Errorf("block table crc32c %08x, stored %08x: %w", got, h.tableCRC, objectstore.ErrCorrupt)
+	}
+	data := buf[h.dataOffset():]
+	if got := objectstore.Checksum(data); got != h.crc {
+		return header{}, nil, fmt.Errorf("crc32c %08x, stored %08x: %w", got, h.crc, objectstore.ErrCorrupt)
+	}
+	return h, data, nil
 }

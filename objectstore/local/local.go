@@ -184,19 +184,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs,
 	if _, err := io.ReadFull(io.NewSectionReader(f, 0, info.Size()), buf); err != nil {
 		return nil, objectstore.Attrs{}, fmt.Errorf("get %s: %w", key, err)
 	}
-	h, err := decodeHeader(buf)
+	h, data, err := decodeObject(buf)
 	if err != nil {
 		return nil, objectstore.Attrs{}, fmt.Errorf("get %s: %w", key, err)
-	}
-	if h.fileSize() != info.Size() {
-		return nil, objectstore.Attrs{}, fmt.Errorf("get %s: file is %d bytes, header says %d: %w", key, info.Size(), h.fileSize(), objectstore.ErrCorrupt)
-	}
-	if got := objectstore.Checksum(buf[headerSize:h.dataOffset()]); got != h.tableCRC {
-		return nil, objectstore.Attrs{}, fmt.Errorf("get %s: block table crc32c %08x, stored %08x: %w", key, got, h.tableCRC, objectstore.ErrCorrupt)
-	}
-	data := buf[h.dataOffset():]
-	if got := objectstore.Checksum(data); got != h.crc {
-		return nil, objectstore.Attrs{}, fmt.Errorf("get %s: crc32c %08x, stored %08x: %w", key, got, h.crc, objectstore.ErrCorrupt)
 	}
 	return data, h.attrs(key), nil
 }
