@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -263,7 +262,11 @@ func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 		if s.cfg.Auth != nil {
 			if err := s.cfg.Auth.Authenticate(r, body); err != nil {
 				s.log.Info("access denied", "op", op, "remote", r.RemoteAddr, "reason", err.Error())
-				s.fail(c, api.AccessDenied("the request signature does not match, or the credentials are not valid for this server"))
+				var ae *api.Error
+				if !errors.As(err, &ae) || ae.Code != api.CodeAccessDenied {
+					ae = api.AccessDenied("the request is not signed with valid credentials for this server")
+				}
+				s.fail(c, ae)
 				return
 			}
 		}
@@ -309,7 +312,7 @@ func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 
 // reply writes a 200 JSON response.
 func (s *Server) reply(c *gin.Context, out any) {
-	body, err := json.Marshal(out)
+	body, err := api.MarshalResponse(out)
 	if err != nil {
 		s.log.Error("encode response", "op", c.GetString(keyOp), "err", err)
 		s.fail(c, api.Internal())
