@@ -116,6 +116,7 @@ func Run(t *testing.T, open func(t *testing.T) objectstore.Store, opts Options) 
 		{"List", s.testList},
 		{"ListPagination", testListPagination},
 		{"ListAfterDelete", testListAfterDelete},
+		{"ListWhileWriting", testListWhileWriting},
 		{"Delete", s.testDelete},
 		{"CreateOnly", testCreateOnly},
 		{"IfMatch", testIfMatch},
@@ -760,4 +761,77 @@ func testIterator(t *testing.T, s objectstore.Store, p string) {
 	if !slices.Equal(got, keys) {
 		t.Errorf("All = %q, want %q", got, keys)
 	}
+}
+
+// testListWhileWriting lists while another goroutine writes new keys (in
+// new directories too) and deletes old ones: every listing is strictly
+// sorted and holds every key whose Put returned before the listing began
+// and whose Delete had not begun when it ended.
+func testListWhileWriting(t *testing.T, s objectstore.Store, p string) {
+	const n = 100
+	key := func(i int) string { return fmt.Sprintf("%sd%d/k%03d", p, i%7, i) }
+	var (
+		mu      sync.Mutex
+		stable  = map[string]bool{} // put returned, delete not begun
+		deleted = map[string]bool{} // delete begun
+		done    = make(chan struct{})
+		lists   int
+		werr    error
+		writers sync.WaitGroup
+	)
+	writers.Go(func() {
+		defer close(done)
+		for i := range n {
+			if _, err := s.Put(t.Context(), key(i), []byte("x"), objectstore.Condition{}); err != nil {
+				werr = err
+				return
+			}
+			mu.Lock()
+			stable[key(i)] = true
+			if i%3 == 2 {
+				delete(stable, key(i-2))
+				deleted[key(i-2)] = true
+			}
+			mu.Unlock()
+			if i%3 == 2 {
+				if err := s.Delete(t.Context(), key(i-2)); err != nil {
+					werr = err
+					return
+				}
+			}
+		}
+	})
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true // one last listing after the writer ends
+		case <-time.After(time.Millisecond):
+		}
+		mu.Lock()
+		want := make([]string, 0, len(stable))
+		for k := range stable {
+			want = append(want, k)
+		}
+		mu.Unlock()
+		got := keysOf(listAll(t, s, p, "", 17))
+		lists++
+		mu.Lock()
+		want = slices.DeleteFunc(want, func(k string) bool { return deleted[k] })
+		mu.Unlock()
+		for i := 1; i < len(got); i++ {
+			if got[i] <= got[i-1] {
+				t.Fatalf("listing not strictly sorted: %q then %q", got[i-1], got[i])
+			}
+		}
+		for _, k := range want {
+			if _, ok := slices.BinarySearch(got, k); !ok {
+				t.Fatalf("listing %d misses %q, written before it began", lists, k)
+			}
+		}
+	}
+	writers.Wait()
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	t.Logf("%d listings during %d puts", lists, n)
 }
