@@ -26,3 +26,13 @@ func TestLinearizability(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, mem.New())
 }
+
+// TestSharedStoreLeftClean runs the suite on one shared store, as against a
+// shared bucket, and checks that it leaves nothing behind.
+func TestSharedStoreLeftClean(t *testing.T) {
+	s := mem.New()
+	storetest.Run(t, func(t *testing.T) objectstore.Store { return s }, storetest.Options{Prefix: "shared/", Corrupt: corrupt})
+	if n := s.Len(); n != 0 {
+		t.Errorf("the suite left %d objects behind", n)
+	}
+}

@@ -128,8 +128,29 @@ func Run(t *testing.T, open func(t *testing.T) objectstore.Store, opts Options) 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := s.open(t)
-			tt.fn(t, st, s.prefix+tt.name+"/")
+			p := s.prefix + tt.name + "/"
+			t.Cleanup(func() { deleteAll(t, st, p) })
+			tt.fn(t, st, p)
 		})
+	}
+}
+
+// deleteAll removes every key under prefix, so runs against a shared
+// bucket leave nothing behind.
+func deleteAll(t *testing.T, s objectstore.Store, prefix string) {
+	ctx := context.Background() // t.Context is already canceled in Cleanup
+	var keys []string
+	for a, err := range objectstore.All(ctx, s, prefix) {
+		if err != nil {
+			t.Logf("clean up %s: %v", prefix, err)
+			return
+		}
+		keys = append(keys, a.Key)
+	}
+	for _, k := range keys {
+		if err := s.Delete(ctx, k); err != nil {
+			t.Logf("clean up %s: %v", k, err)
+		}
 	}
 }
 
