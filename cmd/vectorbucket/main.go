@@ -1,0 +1,136 @@
+// Command vectorbucket is the vectorbucket server and its command-line
+// client.
+//
+//	vectorbucket serve [flags]            run the S3 Vectors API server
+//	vectorbucket buckets create|list|delete
+//	vectorbucket indexes create|list|delete
+//	vectorbucket put | import | get | list | query
+//
+// Every command explains itself with --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the S3 Vectors API server", runServe},
+		{"buckets", "create, list or delete vector buckets", runBuckets},
+		{"indexes", "create, list or delete vector indexes", runIndexes},
+		{"put", "put one vector", runPut},
+		{"import", "bulk-load vectors from fvecs, JSONL, Parquet or Arrow files", runImport},
+		{"get", "get vectors by key", runGet},
+		{"list", "list the vectors of an index", runList},
+		{"query", "find the nearest vectors to a query vector", runQuery},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `vectorbucket — a self-hosted vector search service with the Amazon S3 Vectors API.
+
+Usage: vectorbucket <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+"vectorbucket <command> --help" explains a command and its flags.
+Start a server with "vectorbucket serve" (127.0.0.1:8080, data in ./data);
+the client commands talk to it at --endpoint (default http://127.0.0.1:8080).
+`)
+}
+
+// errUsage reports a command line that could not be parsed; the message
+// has been printed already.
+var errUsage = errors.New("usage error")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "vectorbucket:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "vectorbucket: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return errUsage
+}
+
+// newFlags returns a flag set whose --help prints the description and the
+// flags to stdout.
+func newFlags(name, synopsis, description string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: vectorbucket %s\n\n%s\n", synopsis, description)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintf(w, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses args; --help prints the usage to stdout and returns
+// flag.ErrHelp, other errors become errUsage.
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+		if a == "--" {
+			break
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/api/server"
+	"github.com/vectorbucket/vectorbucket/index"
+)
+
+// serveConfig is everything `vectorbucket serve` is configured with.
+type serveConfig struct {
+	addr            string
+	store           storeConfig
+	region, account string
+	cacheBytes      byteSize
+	credentialsFile string
+	logFormat       string
+	logLevel        string
+	shutdownTimeout time.Duration
+}
+
+const serveHelp = `Runs the Amazon S3 Vectors API (POST /<Operation>, /tags/{arn}) with
+GET /health and GET /metrics (Prometheus).
+
+Storage: by default an embedded store in --data (a directory, created if
+missing; a comma-separated list of directories makes a multi-volume store).
+--store s3://bucket/prefix keeps everything in an S3-compatible object store
+instead (AWS S3, MinIO, Ceph RGW, versitygw); its credentials come from
+--s3-access-key/--s3-secret-key or the AWS default chain (AWS_ACCESS_KEY_ID,
+~/.aws/credentials, instance roles). Several servers may share one S3 store.
+
+Authentication: set VECTORBUCKET_ACCESS_KEY_ID and
+VECTORBUCKET_SECRET_ACCESS_KEY, or --credentials-file (one "ACCESS_KEY SECRET"
+per line, or the AWS shared-credentials format) for several users; then every
+request must carry a valid AWS Signature V4 for service s3vectors. Without
+credentials the server only listens on a loopback address.
+
+SIGINT or SIGTERM stops it gracefully: in-flight requests finish, indexes
+close.`
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := serveConfig{cacheBytes: 1 << 30}
+	cfg.store.cacheBytes = 256 << 20
+	fs := newFlags("serve", "serve [flags]", serveHelp, stdout, stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
+	cfg.store.flags(fs)
+	fs.StringVar(&cfg.region, "region", "us-east-1", "region in ARNs and the SigV4 credential scope")
+	fs.StringVar(&cfg.account, "account-id", server.DefaultAccountID, "12-digit account id in ARNs")
+	fs.Var(&cfg.cacheBytes, "cache-bytes", "memory for decoded neighborhood and WAL objects (e.g. 512MiB, 2GiB)")
+	fs.StringVar(&cfg.credentialsFile, "credentials-file", "", "file of access keys and secrets (several users); see above")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// credentials loads the users allowed to call the server (nil: none).
+func (cfg *serveConfig) credentials() (map[string]string, error) {
+	users, err := server.CredentialsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.credentialsFile != "" {
+		more, err := server.LoadCredentials(cfg.credentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		if users == nil {
+			users = map[string]string{}
+		}
+		for k, v := range more {
+			users[k] = v
+		}
+	}
+	return users, nil
+}
+
+// isLoopback reports whether addr (host:port) binds only loopback.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// serve wires store → index → server and runs until ctx is done.
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
+	users, err := cfg.credentials()
+	if err != nil {
+		return err
+	}
+	if users == nil && !isLoopback(cfg.addr) {
+		return fmt.Errorf("refusing to listen on %s without credentials: anyone who can reach it could read and delete every vector. "+
+			"Set %s and %s (or --credentials-file) to require AWS SigV4, or listen on a loopback address such as 127.0.0.1:8080",
+			cfg.addr, server.EnvAccessKeyID, server.EnvSecretAccessKey)
+	}
+	st, err := cfg.store.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer st.close(log)
+
+	db, err := index.Open(ctx, st.store, index.Options{Region: cfg.region, Account: cfg.account, CacheBytes: int64(cfg.cacheBytes)})
+	if err != nil {
+		return fmt.Errorf("open index catalog: %w", err)
+	}
+	scfg := server.Config{Backend: server.NewIndexBackend(db), Region: cfg.region, AccountID: cfg.account, Logger: log}
+	if users != nil {
+		v, err := server.NewVerifier(users)
+		if err != nil {
+			return err
+		}
+		v.Region = cfg.region
+		scfg.Auth = v
+	}
+	srv, err := server.New(scfg)
+	if err != nil {
+		_ = db.Close()
+		return err
+	}
+	if err := registerStoreMetrics(srv.Registry(), st); err != nil {
+		_ = db.Close()
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		_ = db.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("vectorbucket serving", "addr", ln.Addr().String(), "store", st.describe, "region", cfg.region,
+		"account", cfg.account, "auth", users != nil, "users", len(users))
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+
+	select {
+	case err = <-done:
+		log.Error("server stopped", "err", err)
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", cfg.shutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+		err = hs.Shutdown(sctx)
+		cancel()
+		if err != nil {
+			log.Warn("graceful shutdown incomplete", "err", err)
+		}
+		<-done
+		err = nil
+	}
+	if cerr := db.Close(); cerr != nil {
+		log.Warn("close indexes", "err", cerr)
+	}
+	log.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/vectorbucket/vectorbucket/objectstore"
+	"github.com/vectorbucket/vectorbucket/objectstore/local"
+	"github.com/vectorbucket/vectorbucket/objectstore/s3"
+)
+
+// storeConfig selects and configures the object store.
+type storeConfig struct {
+	data                     string
+	url                      string
+	s3Endpoint, s3Region     string
+	s3PathStyle              bool
+	s3AccessKey, s3SecretKey string
+	cacheBytes               byteSize
+	cacheDir                 string
+}
+
+func (c *storeConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", "./data", "directory of the embedded store; a comma-separated list makes a multi-volume store")
+	fs.StringVar(&c.url, "store", "", "S3-compatible store as s3://bucket/prefix (instead of --data)")
+	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS S3)")
+	fs.StringVar(&c.s3Region, "s3-region", "us-east-1", "region of the S3 bucket")
+	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address the S3 bucket as endpoint/bucket (most self-hosted S3 services need it)")
+	fs.StringVar(&c.s3AccessKey, "s3-access-key", "", "S3 access key (default: the AWS credential chain)")
+	fs.StringVar(&c.s3SecretKey, "s3-secret-key", "", "S3 secret key (default: the AWS credential chain; env VECTORBUCKET_S3_SECRET_KEY)")
+	fs.Var(&c.cacheBytes, "store-cache-bytes", "memory for raw immutable objects read from the store")
+	fs.StringVar(&c.cacheDir, "store-cache-dir", "", "directory for a local-disk cache of immutable objects (useful with --store s3://)")
+}
+
+// openedStore is the store stack: base → metrics → cache.
+type openedStore struct {
+	store    objectstore.Store // what the index uses (the cache)
+	metrics  *objectstore.Metrics
+	cache    *objectstore.Cache
+	closers  []io.Closer
+	describe string
+}
+
+func (o *openedStore) close(log *slog.Logger) {
+	for i := len(o.closers) - 1; i >= 0; i-- {
+		if err := o.closers[i].Close(); err != nil {
+			log.Warn("close store", "err", err)
+		}
+	}
+}
+
+// immutable reports whether key names an object the index never rewrites
+// (WAL batches, neighborhoods, centroid tables), which may be cached.
+func immutable(key string) bool {
+	if !strings.HasPrefix(key, "data/") {
+		return false
+	}
+	return strings.Contains(key, "/wal/") || strings.Contains(key, "/nbhd/") || strings.Contains(key, "/centroids/")
+}
+
+func (c *storeConfig) open(ctx context.Context, log *slog.Logger) (*openedStore, error) {
+	o := &openedStore{}
+	var base objectstore.Store
+	switch {
+	case c.url != "":
+		u, err := url.Parse(c.url)
+		if err != nil || u.Scheme != "s3" || u.Host == "" {
+			return nil, fmt.Errorf("--store %q: want s3://bucket/prefix", c.url)
+		}
+		prefix := strings.TrimPrefix(u.Path, "/")
+		if prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		secret := c.s3SecretKey
+		if secret == "" {
+			secret = os.Getenv("VECTORBUCKET_S3_SECRET_KEY")
+		}
+		st, err := s3.New(ctx, s3.Config{Endpoint: c.s3Endpoint, Region: c.s3Region, PathStyle: c.s3PathStyle,
+			AccessKey: c.s3AccessKey, SecretKey: secret, Bucket: u.Host, Prefix: prefix})
+		if err != nil {
+			return nil, err
+		}
+		if err := st.EnsureBucket(ctx); err != nil {
+			return nil, fmt.Errorf("S3 bucket %s: %w", u.Host, err)
+		}
+		base = st
+		o.describe = c.url
+	default:
+		dirs := strings.Split(c.data, ",")
+		for i := range dirs {
+			dirs[i] = strings.TrimSpace(dirs[i])
+			if dirs[i] == "" {
+				return nil, fmt.Errorf("--data %q: empty directory name", c.data)
+			}
+		}
+		st, desc, err := openVolumes(ctx, dirs)
+		if err != nil {
+			return nil, err
+		}
+		base = st
+		o.describe = desc
+		if cl, ok := st.(io.Closer); ok {
+			o.closers = append(o.closers, cl)
+		}
+	}
+	o.metrics = objectstore.NewMetrics(base)
+	cache, err := objectstore.NewCache(o.metrics, objectstore.CacheOptions{MaxBytes: int64(c.cacheBytes), DiskDir: c.cacheDir, Cacheable: immutable})
+	if err != nil {
+		o.close(log)
+		return nil, fmt.Errorf("store cache: %w", err)
+	}
+	o.cache = cache
+	o.store = cache
+	return o, nil
+}
+
+// openVolumes opens the embedded store on one directory, or several.
+func openVolumes(_ context.Context, dirs []string) (objectstore.Store, string, error) {
+	if len(dirs) > 1 {
+		return nil, "", errors.New("--data with several directories needs the multi-volume store, which this build does not have yet")
+	}
+	st, err := local.Open(dirs[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return st, "local:" + dirs[0], nil
+}
+
+// byteSize is a flag holding a size like 512MiB, 2GiB, 1e9 or 1000000.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+// Set parses a size with an optional KiB/MiB/GiB/TiB (or KB/MB/GB/TB)
+// suffix.
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	mult := 1.0
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return fmt.Errorf("invalid size %q (want e.g. 512MiB or 2GiB)", s)
+	}
+	*b = byteSize(f * mult)
+	return nil
+}
