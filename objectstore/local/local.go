@@ -22,9 +22,7 @@
 // share the directory. Reads take no lock: rename(2) makes each object
 // change atomic to them.
 //
-// The package needs flock(2), so it builds on Unix systems only, and it
-// assumes a case-sensitive filesystem (escaped keys that differ only in
-// letter case would share a file on a case-insensitive one).
+// The package needs flock(2), so it builds on Unix systems only.
 package local
 
 import (

@@ -9,8 +9,9 @@ import (
 //
 // A key's "/"-separated segments become directories, and its last segment
 // becomes a file, under <root>/objects. Each segment is escaped: bytes other
-// than ASCII letters, digits, '.', '_' and '-' become %XX (uppercase hex),
-// so no segment can be special to the filesystem. The markers below use
+// than lowercase ASCII letters, digits, '.', '_' and '-' become %XX
+// (uppercase hex), so no segment can be special to the filesystem, and keys
+// differing only in case stay apart on case-insensitive filesystems. The markers below use
 // bytes that escaping never produces, which keeps every kind of name apart:
 //
 //	<seg>~   an object file (so key "a" and key "a/b" can both exist)
@@ -55,7 +56,7 @@ func escapeSegment(seg string) string {
 }
 
 func plain(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 // unescapeName reverses escapeSegment; ok is false for names escapeSegment

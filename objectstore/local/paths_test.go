@@ -17,6 +17,7 @@ func TestEscapeSegment(t *testing.T) {
 		{"%", "%25"},
 		{"é", "%C3%A9"},
 		{".hidden", ".hidden"},
+		{"Manifest", "%4Danifest"},
 	}
 	for _, tt := range tests {
 		if got := escapeSegment(tt.seg); got != tt.want {
@@ -26,7 +27,7 @@ func TestEscapeSegment(t *testing.T) {
 			t.Errorf("unescapeName(%q) = %q, %v; want %q", tt.want, got, ok, tt.seg)
 		}
 	}
-	for _, name := range []string{"", "%61", "%2b", "%2", "a%", "a~", "a+", "a b", "%zz"} {
+	for _, name := range []string{"", "%61", "%2b", "A", "%2", "a%", "a~", "a+", "a b", "%zz"} {
 		if got, ok := unescapeName(name); ok {
 			t.Errorf("unescapeName(%q) = %q, want rejection", name, got)
 		}
