@@ -380,7 +380,7 @@ func testRanges(t *testing.T, s objectstore.Store, p string) {
 // escape, and one long segment.
 func listKeys(p string, seg int, fileTree bool) []string {
 	rel := []string{"a", "a/b", "a/b/c", "a.b", "a-", "a0", "ab", "a b", "a%41", "a~", "a+",
-		"b/x/y", "b/x", "b!", ".hidden", "Z", "é", "日本", "%", "~", "a/b.c/d", "a/bc",
+		"b/x/y", "b/x", "b!", ".hidden", "Z", "A", "A/b", "é", "日本", "%", "~", "a/b.c/d", "a/bc",
 		"long/" + strings.Repeat("s", seg) + "/end", "long/" + strings.Repeat("s", seg-1) + "t",
 		"long/" + strings.Repeat("s", seg), "long/" + strings.Repeat("%", 200)}
 	keys := make([]string, 0, len(rel))
