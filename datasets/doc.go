@@ -14,7 +14,15 @@
 //     Synthetic and labelled so in its description.
 //
 // Readers cover gzip IDX (MNIST family), fvecs/ivecs/bvecs, ann-benchmarks HDF5 files and
-// Arrow IPC / Parquet files with a list-of-float32 vector column.
+// Arrow IPC / Parquet files with a list-of-float32 vector column. HDF5 goes through cgo
+// and Debian's libhdf5 (gonum.org/v1/hdf5); a build with CGO_ENABLED=0 or -tags nohdf5
+// has no HDF5 support (ReadHDF5 returns an error) and no libhdf5 dependency.
+//
+// Ground truth ([GroundTruth]) is exact: every distance is first computed in float32 with
+// SIMD (github.com/viterin/vek) on all cores, the best k+32 candidates are rescored in
+// float64, and a rounding-error bound proves that no other vector can enter the top k;
+// where the proof fails (near-ties) the query is recomputed by a float64 scan. Equal
+// distances are ordered by smaller id. Recall follows ann-benchmarks ([Truth.Recall]).
 //
 // Converted data and ground truth are cached under [DataDir]: $VECTORBUCKET_DATA_DIR, else
 // $XDG_CACHE_HOME/vectorbucket/datasets, else ~/.cache/vectorbucket/datasets.

@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo || nohdf5
 
 package datasets
 
@@ -7,7 +7,7 @@ import (
 	"fmt"
 )
 
-var errNoCgo = errors.New("HDF5 support needs cgo and libhdf5 (this binary was built with CGO_ENABLED=0)")
+var errNoCgo = errors.New("HDF5 support needs cgo and libhdf5 (this binary was built with CGO_ENABLED=0 or -tags nohdf5)")
 
 // ReadHDF5 reads an ann-benchmarks HDF5 file; this build has no HDF5 support.
 func ReadHDF5(path string) (*Dataset, *Truth, error) {
