@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
@@ -188,5 +189,35 @@ func TestUnknownFormat(t *testing.T) {
 	}
 	if _, err := local.Open(dir); err == nil || !strings.Contains(err.Error(), "unknown store format") {
 		t.Errorf("Open of a format-99 store: %v, want an unknown-format error", err)
+	}
+}
+
+// BenchmarkList pages through 3,000 keys in one directory, 1,000 a page.
+func BenchmarkList(b *testing.B) {
+	s := open(b, b.TempDir())
+	const n = 3_000
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				if _, err := s.Put(b.Context(), fmt.Sprintf("nbhd/%06d.arrow", i), []byte("x"), objectstore.Condition{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for b.Loop() {
+		got := 0
+		for _, err := range objectstore.All(b.Context(), s, "nbhd/") {
+			if err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		if got != n {
+			b.Fatalf("listed %d keys, want %d", got, n)
+		}
 	}
 }
