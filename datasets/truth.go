@@ -42,8 +42,10 @@ type TruthOptions struct {
 }
 
 // GroundTruth returns the exact top-k neighbours of every test vector of d, reading them from
-// the cache when a valid entry exists and computing and caching them otherwise. A cache file
-// whose header, checksum or data fingerprint does not match is recomputed.
+// the cache when a valid entry exists and computing and caching them otherwise. A cache
+// entry computed for the same train vectors with more test vectors (d's being a prefix)
+// and a larger k also serves. A cache file whose header, checksum or data fingerprint does
+// not match is recomputed.
 func GroundTruth(ctx context.Context, d *Dataset, k int, opts ...TruthOptions) (*Truth, error) {
 	var o TruthOptions
 	if len(opts) > 0 {
@@ -56,7 +58,7 @@ func GroundTruth(ctx context.Context, d *Dataset, k int, opts ...TruthOptions) (
 		return nil, fmt.Errorf("ground truth %s: k=%d with %d train vectors", d.Name, k, d.NTrain)
 	}
 	var path string
-	var fp uint32
+	var fp dataPrint
 	if !o.NoCache {
 		dir := o.DataDir
 		if dir == "" {
@@ -67,7 +69,7 @@ func GroundTruth(ctx context.Context, d *Dataset, k int, opts ...TruthOptions) (
 		}
 		path = truthPath(dir, d, k)
 		fp = fingerprint(d)
-		if t, err := readTruthFile(path, d, k, fp); err == nil {
+		if t, err := findTruth(dir, d, k, fp); err == nil {
 			return t, nil
 		}
 	}

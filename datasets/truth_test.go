@@ -155,6 +155,30 @@ func TestGroundTruthCache(t *testing.T) {
 	}
 	checkTruth(t, d, again, allQueries(d.NTest))
 
+	// A prefix of the queries with a smaller k is served from the larger cache entry.
+	pre := *d
+	pre.truncate(0, 10)
+	calls = 0
+	small, err := GroundTruth(ctx, &pre, 5, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 0 || small.K != 5 || small.NTest != 10 {
+		t.Errorf("prefix request: %d progress calls, k=%d, %d queries", calls, small.K, small.NTest)
+	}
+	checkTruth(t, &pre, small, allQueries(10))
+	// Other test vectors with the same count are not a prefix: recomputed.
+	other := pre
+	other.Test = append([]float32(nil), pre.Test...)
+	other.Test[3] += 1
+	calls = 0
+	if _, err := GroundTruth(ctx, &other, 5, o); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Error("changed test vector served from the cache")
+	}
+
 	// Corrupt one byte of the payload: the checksum catches it and the truth is recomputed.
 	b, _ := os.ReadFile(path)
 	b[len(b)-20] ^= 0xff

@@ -11,23 +11,27 @@ import (
 	"unsafe"
 )
 
-// Ground-truth cache file layout (little-endian):
+// Ground-truth cache file layout, version 2 (little-endian):
 //
-//	"VBTRUTH1"                 8-byte magic
+//	"VBTRUTH2"                 8-byte magic
 //	uint32 n, n bytes          JSON truthHeader
 //	NTest*K int32              neighbour ids
 //	NTest*K float32            distances
+//	NTest uint32               CRC-32C of each test vector's values
 //	uint32                     CRC-32C of every byte before it
-const truthMagic = "VBTRUTH1"
+//
+// The per-query checksums let a cache computed for more queries (and a larger k) answer a
+// request for a prefix of them over the same train vectors.
+const truthMagic = "VBTRUTH2"
 
 type truthHeader struct {
-	Dataset     string `json:"dataset"`
-	Metric      string `json:"metric"`
-	K           int    `json:"k"`
-	NTrain      int    `json:"ntrain"`
-	NTest       int    `json:"ntest"`
-	Dim         int    `json:"dim"`
-	Fingerprint uint32 `json:"data_crc32c"` // CRC-32C of the train and test values
+	Dataset  string `json:"dataset"`
+	Metric   string `json:"metric"`
+	K        int    `json:"k"`
+	NTrain   int    `json:"ntrain"`
+	NTest    int    `json:"ntest"`
+	Dim      int    `json:"dim"`
+	TrainCRC uint32 `json:"train_crc32c"` // CRC-32C of the train values
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -36,10 +40,18 @@ func truthPath(dir string, d *Dataset, k int) string {
 	return filepath.Join(dir, d.Name, fmt.Sprintf("truth-%dx%d-k%d.bin", d.NTrain, d.NTest, k))
 }
 
-// fingerprint identifies a data set's values, so a cache built from other data is stale.
-func fingerprint(d *Dataset) uint32 {
-	c := crc32.Update(0, castagnoli, floatBytes(d.Train))
-	return crc32.Update(c, castagnoli, floatBytes(d.Test))
+// dataPrint identifies a data set's values, so that a cache built from other data is stale.
+type dataPrint struct {
+	train uint32
+	test  []uint32 // one per test vector
+}
+
+func fingerprint(d *Dataset) dataPrint {
+	p := dataPrint{train: crc32.Checksum(floatBytes(d.Train), castagnoli), test: make([]uint32, d.NTest)}
+	for q := range d.NTest {
+		p.test[q] = crc32.Checksum(floatBytes(d.TestVec(q)), castagnoli)
+	}
+	return p
 }
 
 func floatBytes(v []float32) []byte {
@@ -49,13 +61,13 @@ func floatBytes(v []float32) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
 }
 
-func writeTruthFile(path string, t *Truth, dim int, fp uint32) error {
-	hdr, err := json.Marshal(truthHeader{t.Dataset, t.Metric, t.K, t.NTrain, t.NTest, dim, fp})
+func writeTruthFile(path string, t *Truth, dim int, fp dataPrint) error {
+	hdr, err := json.Marshal(truthHeader{t.Dataset, t.Metric, t.K, t.NTrain, t.NTest, dim, fp.train})
 	if err != nil {
 		return err
 	}
 	n := len(t.IDs)
-	b := make([]byte, 0, 8+4+len(hdr)+8*n+4)
+	b := make([]byte, 0, 8+4+len(hdr)+8*n+4*t.NTest+4)
 	b = append(b, truthMagic...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(hdr)))
 	b = append(b, hdr...)
@@ -64,6 +76,9 @@ func writeTruthFile(path string, t *Truth, dim int, fp uint32) error {
 	}
 	for _, x := range t.Dist {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	for _, c := range fp.test {
+		b = binary.LittleEndian.AppendUint32(b, c)
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -79,8 +94,10 @@ func writeTruthFile(path string, t *Truth, dim int, fp uint32) error {
 	return nil
 }
 
-// readTruthFile reads a cache file and checks it belongs to d, k and fingerprint fp.
-func readTruthFile(path string, d *Dataset, k int, fp uint32) (*Truth, error) {
+// readTruthFile reads a cache file and returns the truth for d and k if the file covers
+// them: same name, metric, dimension and train values, at least d.NTest queries whose first
+// d.NTest are d's test vectors, and at least k neighbours.
+func readTruthFile(path string, d *Dataset, k int, fp dataPrint) (*Truth, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -100,20 +117,43 @@ func readTruthFile(path string, d *Dataset, k int, fp uint32) (*Truth, error) {
 	if err := json.Unmarshal(body[12:12+hl], &h); err != nil {
 		return nil, fmt.Errorf("%w: %s: header: %v", ErrFormat, path, err)
 	}
-	want := truthHeader{d.Name, d.Metric, k, d.NTrain, d.NTest, d.Dim, fp}
-	if h != want {
-		return nil, fmt.Errorf("%w: %s: stale (header %+v, want %+v)", ErrFormat, path, h, want)
+	if h.Dataset != d.Name || h.Metric != d.Metric || h.Dim != d.Dim || h.NTrain != d.NTrain ||
+		h.TrainCRC != fp.train || h.NTest < d.NTest || h.K < k || h.K <= 0 {
+		return nil, fmt.Errorf("%w: %s: does not cover this request (header %+v)", ErrFormat, path, h)
 	}
 	n := h.NTest * h.K
 	p := body[12+hl:]
-	if len(p) != 8*n {
-		return nil, fmt.Errorf("%w: %s: %d payload bytes, want %d", ErrFormat, path, len(p), 8*n)
+	if len(p) != 8*n+4*h.NTest {
+		return nil, fmt.Errorf("%w: %s: %d payload bytes, want %d", ErrFormat, path, len(p), 8*n+4*h.NTest)
 	}
-	t := &Truth{Dataset: h.Dataset, Metric: h.Metric, K: h.K, NTrain: h.NTrain, NTest: h.NTest,
-		IDs: make([]int32, n), Dist: make([]float32, n)}
-	for i := range n {
-		t.IDs[i] = int32(binary.LittleEndian.Uint32(p[4*i:]))
-		t.Dist[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*(n+i):]))
+	for q := range d.NTest {
+		if binary.LittleEndian.Uint32(p[8*n+4*q:]) != fp.test[q] {
+			return nil, fmt.Errorf("%w: %s: test vector %d differs", ErrFormat, path, q)
+		}
+	}
+	t := &Truth{Dataset: h.Dataset, Metric: h.Metric, K: k, NTrain: h.NTrain, NTest: d.NTest,
+		IDs: make([]int32, d.NTest*k), Dist: make([]float32, d.NTest*k)}
+	for q := range d.NTest {
+		for i := range k {
+			j := q*h.K + i
+			t.IDs[q*k+i] = int32(binary.LittleEndian.Uint32(p[4*j:]))
+			t.Dist[q*k+i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*(n+j):]))
+		}
 	}
 	return t, nil
+}
+
+// findTruth returns the truth for d and k from the exact cache file, or else from any cache
+// file of the same data set that covers it.
+func findTruth(dir string, d *Dataset, k int, fp dataPrint) (*Truth, error) {
+	if t, err := readTruthFile(truthPath(dir, d, k), d, k, fp); err == nil {
+		return t, nil
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, d.Name, fmt.Sprintf("truth-%dx*-k*.bin", d.NTrain)))
+	for _, m := range matches {
+		if t, err := readTruthFile(m, d, k, fp); err == nil {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("no cached ground truth for %s", d.Name)
 }
