@@ -107,6 +107,58 @@ func TestGoldenCentroidsV1(t *testing.T) {
 	}
 }
 
+func TestGoldenCentroidsCalibratedV1(t *testing.T) {
+	flat, ids := goldenCentroids()
+	cal := &Calibration{K: 10, Recall: []float32{0.75, 1}}
+	enc, err := EncodeCentroidsCalibrated(4, Euclidean, flat, ids, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := checkGolden(t, "centroids_v1_calibrated.arrow", enc)
+	c, err := DecodeCentroids(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Calibration(), cal) {
+		t.Errorf("calibration %+v, want %+v", c.Calibration(), cal)
+	}
+	plain, _ := EncodeCentroids(4, Euclidean, flat, ids)
+	if c, _ := DecodeCentroids(plain); c.Calibration() != nil {
+		t.Errorf("uncalibrated table has calibration %+v", c.Calibration())
+	}
+	for _, bad := range []*Calibration{{K: 0, Recall: []float32{1}}, {K: 10}, {K: 10, Recall: []float32{0.9, 0.8}}, {K: 10, Recall: []float32{1.5}}} {
+		if _, err := EncodeCentroidsCalibrated(4, Euclidean, flat, ids, bad); !errors.Is(err, ErrInvalidRecord) {
+			t.Errorf("calibration %+v: err = %v", bad, err)
+		}
+	}
+}
+
+func TestDecodeRejectsBadCalibration(t *testing.T) {
+	flat, ids := goldenCentroids()
+	for _, tc := range []struct{ k, curve string }{{"10", ""}, {"x", "1"}, {"10", "0.5,0.4"}, {"10", "nan"}, {"10", "0.5,,1"}} {
+		s := centroidSchema(4, Euclidean)
+		md := s.Metadata()
+		nm := arrow.NewMetadata(append(md.Keys(), metaRecallK, metaRecall), append(md.Values(), tc.k, tc.curve))
+		n := len(ids)
+		off := []int32{0}
+		var data []byte
+		for _, id := range ids {
+			data = append(data, id...)
+			off = append(off, int32(len(data)))
+		}
+		enc, err := writeFile(arrow.NewSchema(s.Fields(), &nm), []arrow.ArrayData{
+			array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, bufOf(off), memory.NewBufferBytes(data)}, nil, 0, 0),
+			vectorData(4, n, flat),
+		}, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeCentroids(enc); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("k=%q curve=%q: err = %v, want ErrCorrupt", tc.k, tc.curve, err)
+		}
+	}
+}
+
 func TestSegmentZeroCopy(t *testing.T) {
 	enc, err := EncodeSegment(4, Euclidean, goldenRecords())
 	if err != nil {

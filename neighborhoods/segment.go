@@ -155,6 +155,7 @@ func DecodeSegment(data []byte) (seg *Segment, err error) {
 
 // file is an opened object: the header fields and its single record batch.
 type file struct {
+	md      arrow.Metadata
 	version FormatVersion
 	dim     int
 	metric  Metric
@@ -189,7 +190,7 @@ func openFile(data []byte, kind string, schemaFor func(dim int, m Metric) *arrow
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: format version %q: %w", kind, get(metaFormat), ErrCorrupt)
 	}
-	f = &file{version: FormatVersion(v)}
+	f = &file{md: md, version: FormatVersion(v)}
 	if f.version <= formatVersionInvalid || f.version >= formatVersionNext {
 		return nil, fmt.Errorf("decode %s: version %d (this build reads 1..%d): %w", kind, v, formatVersionNext-1, ErrUnknownVersion)
 	}
