@@ -31,7 +31,7 @@ func BenchmarkStore(b *testing.B) {
 // shared bucket, and checks that it leaves nothing behind.
 func TestSharedStoreLeftClean(t *testing.T) {
 	s := mem.New()
-	storetest.Run(t, func(t *testing.T) objectstore.Store { return s }, storetest.Options{Prefix: "shared/", Corrupt: corrupt})
+	storetest.Run(t, func(t *testing.T) objectstore.Store { return s }, storetest.Options{Prefix: "shared/", Cleanup: true, Corrupt: corrupt})
 	if n := s.Len(); n != 0 {
 		t.Errorf("the suite left %d objects behind", n)
 	}

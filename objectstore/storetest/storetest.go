@@ -55,6 +55,9 @@ type Options struct {
 	// ListNoCRC marks stores whose List cannot return Attrs.CRC32C (S3's
 	// ListObjectsV2 returns no user metadata): List attrs may have it zero.
 	ListNoCRC bool
+	// Cleanup deletes every key a subtest wrote when the subtest ends, so
+	// runs against a shared bucket leave nothing behind.
+	Cleanup bool
 	// Corrupt damages the stored bytes of key in s behind the store's back
 	// (for example by flipping a byte of the file on disk), without going
 	// through s. Nil skips the corruption checks.
@@ -128,7 +131,9 @@ func Run(t *testing.T, open func(t *testing.T) objectstore.Store, opts Options) 
 		t.Run(tt.name, func(t *testing.T) {
 			st := s.open(t)
 			p := s.prefix + tt.name + "/"
-			t.Cleanup(func() { deleteAll(t, st, p) })
+			if s.opts.Cleanup {
+				t.Cleanup(func() { deleteAll(t, st, p) })
+			}
 			tt.fn(t, st, p)
 		})
 	}
