@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -319,6 +320,7 @@ func (s *Server) reply(c *gin.Context, out any) {
 		return
 	}
 	c.Header("Content-Type", "application/json")
+	c.Header("Content-Length", strconv.Itoa(len(body)))
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(body)
 }

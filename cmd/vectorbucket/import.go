@@ -180,7 +180,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-
 func formatOf(path string) string {
 	p := strings.ToLower(path)
 	p = strings.TrimSuffix(p, ".gz")
