@@ -12,10 +12,13 @@ import (
 	"bufio"
 	"context"
 	_ "embed"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,10 +196,10 @@ func Run(ctx context.Context, e Engine, d *datasets.Dataset, truth *datasets.Tru
 	if err := os.WriteFile(paths["script"], script, 0o644); err != nil {
 		return nil, fmt.Errorf("peer %s: %w", e, err)
 	}
-	if err := datasets.WriteFvecsFile(paths["train"], d.Train, d.Dim); err != nil {
+	if err := writeData(paths["train"], d.Train, d.Dim); err != nil {
 		return nil, fmt.Errorf("peer %s: %w", e, err)
 	}
-	if err := datasets.WriteFvecsFile(paths["test"], d.Test, d.Dim); err != nil {
+	if err := writeData(paths["test"], d.Test, d.Dim); err != nil {
 		return nil, fmt.Errorf("peer %s: %w", e, err)
 	}
 	args := []string{paths["script"], "--engine", string(e), "--train", paths["train"], "--test", paths["test"],
@@ -232,6 +235,47 @@ func Run(ctx context.Context, e Engine, d *datasets.Dataset, truth *datasets.Tru
 		return nil, fmt.Errorf("peer %s: no results", e)
 	}
 	return results, nil
+}
+
+// RunAll runs each engine in turn on the same data, written once to o.WorkDir (a temporary
+// directory when empty), and returns every engine's results in order.
+func RunAll(ctx context.Context, engines []Engine, d *datasets.Dataset, truth *datasets.Truth, o Options) ([]Result, error) {
+	if o.WorkDir == "" {
+		tmp, err := os.MkdirTemp("", "vectorbucket-peers-")
+		if err != nil {
+			return nil, fmt.Errorf("peers: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		o.WorkDir = tmp
+	}
+	var all []Result
+	for _, e := range engines {
+		res, err := Run(ctx, e, d, truth, o)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, res...)
+	}
+	return all, nil
+}
+
+// writeData writes vecs as fvecs unless path already holds exactly these values (checked by
+// a CRC-32C kept beside it), so several engines share one copy.
+func writeData(path string, vecs []float32, dim int) error {
+	b := make([]byte, 4*len(vecs))
+	for i, x := range vecs {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	sum := fmt.Sprintf("%d %d %08x\n", len(vecs), dim, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	if old, err := os.ReadFile(path + ".sum"); err == nil && string(old) == sum {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+	}
+	if err := datasets.WriteFvecsFile(path, vecs, dim); err != nil {
+		return err
+	}
+	return os.WriteFile(path+".sum", []byte(sum), 0o644)
 }
 
 func knob(e Engine) string {

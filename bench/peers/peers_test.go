@@ -56,9 +56,10 @@ func TestRunPeers(t *testing.T) {
 			t.Fatal(err)
 		}
 		sweeps := map[Engine][]int{HNSWLib: {10, 200}, FaissIVF: {1, 54}, FaissHNSW: {16, 256}}
+		dir := t.TempDir()
 		for _, e := range Engines() {
 			var seen int
-			res, err := Run(ctx, e, d, truth, Options{Sweep: sweeps[e], WorkDir: t.TempDir(), OnResult: func(Result) { seen++ }})
+			res, err := Run(ctx, e, d, truth, Options{Sweep: sweeps[e], WorkDir: dir, OnResult: func(Result) { seen++ }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,5 +88,28 @@ func TestRunMissingPython(t *testing.T) {
 	_, err := Run(context.Background(), HNSWLib, d, nil, Options{Python: "/nonexistent/python3"})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestRunAllDefaults(t *testing.T) {
+	ctx := context.Background()
+	if err := Check(ctx, "", HNSWLib); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	d, _ := datasets.Load(ctx, "synthetic-1000-8-euclidean", datasets.LoadOptions{MaxTest: 20})
+	res, err := RunAll(ctx, []Engine{HNSWLib}, d, nil, Options{K: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 8 { // the default ef sweep
+		t.Fatalf("%d results, want the 8 default ef values", len(res))
+	}
+	for _, r := range res {
+		if r.Recall != -1 || len(r.IDs[0]) != 5 {
+			t.Fatalf("%s: recall %v without truth, %d ids", r.Label(), r.Recall, len(r.IDs[0]))
+		}
 	}
 }
