@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -270,6 +271,12 @@ func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 				s.fail(c, ae)
 				return
 			}
+		}
+		// JSON decoders turn invalid UTF-8 into U+FFFD silently; a key or
+		// name that is not UTF-8 must be refused, not rewritten.
+		if !utf8.Valid(body) {
+			s.fail(c, api.Invalid("body", "the request body is not valid UTF-8"))
+			return
 		}
 		out, err := h(r.Context(), c, body)
 		if err != nil {
