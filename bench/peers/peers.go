@@ -46,7 +46,7 @@ const (
 )
 
 // Engines lists every engine.
-func Engines() []Engine { return []Engine{HNSWLib, FaissIVF, FaissHNSW} }
+func Engines() []Engine { return []Engine{HNSWLib, FaissIVF, FaissHNSW, LanceDB} }
 
 // ErrUnavailable is returned when the Python interpreter or an engine's module is missing.
 var ErrUnavailable = errors.New("peer engine unavailable")
@@ -64,7 +64,7 @@ func ParseEngines(s string) ([]Engine, error) {
 		case slices.Contains(Engines(), Engine(f)):
 			out = append(out, Engine(f))
 		default:
-			return nil, fmt.Errorf("unknown peer %q (known: hnswlib, faiss, faiss-ivf, faiss-hnsw)", f)
+			return nil, fmt.Errorf("unknown peer %q (known: hnswlib, faiss, faiss-ivf, faiss-hnsw, lancedb)", f)
 		}
 	}
 	return slices.Compact(out), nil
@@ -74,6 +74,9 @@ func ParseEngines(s string) ([]Engine, error) {
 func (e Engine) Note() string {
 	if strings.HasPrefix(string(e), "faiss") {
 		return "Debian faiss 1.7.3: generic build without AVX2 kernels"
+	}
+	if e == LanceDB {
+		return "LanceDB 0.39.0 (npm, node) on local disk, IVF_PQ + refine 10×k; runs its own thread pool"
 	}
 	return "Debian python3-hnswlib"
 }
@@ -96,6 +99,7 @@ type Options struct {
 	Sweep        []int          // values of the engine's search knob (ef, nprobe or efSearch); engine default otherwise
 	BuildThreads int            // threads for building; default 1 (searching is always one thread)
 	Log          io.Writer      // the script's stderr; default os.Stderr
+	LanceDBDir   string         // where LanceDB's npm packages live; default LanceDBDir()
 	OnResult     func(Result)   // called as each sweep point finishes
 }
 
@@ -176,8 +180,10 @@ func Run(ctx context.Context, e Engine, d *datasets.Dataset, truth *datasets.Tru
 		return nil, fmt.Errorf("peer %s: truth (k=%d, %d queries, %d train) does not cover k=%d, %d queries, %d train",
 			e, truth.K, truth.NTest, truth.NTrain, o.K, d.NTest, d.NTrain)
 	}
-	if err := Check(ctx, o.Python, e); err != nil {
-		return nil, err
+	if e != LanceDB {
+		if err := Check(ctx, o.Python, e); err != nil {
+			return nil, err
+		}
 	}
 	dir := o.WorkDir
 	if dir == "" {
@@ -202,20 +208,16 @@ func Run(ctx context.Context, e Engine, d *datasets.Dataset, truth *datasets.Tru
 	if err := writeData(paths["test"], d.Test, d.Dim); err != nil {
 		return nil, fmt.Errorf("peer %s: %w", e, err)
 	}
-	args := []string{paths["script"], "--engine", string(e), "--train", paths["train"], "--test", paths["test"],
-		"--metric", d.Metric, "--k", fmt.Sprint(o.K), "--out", paths["out"], "--build-threads", fmt.Sprint(o.BuildThreads)}
-	if o.Build != nil {
-		b, _ := json.Marshal(o.Build)
-		args = append(args, "--build", string(b))
+	var cmd *exec.Cmd
+	if e == LanceDB {
+		var err error
+		if cmd, err = lanceCommand(ctx, dir, paths, d, o); err != nil {
+			return nil, fmt.Errorf("peer %s: %w", e, err)
+		}
+	} else {
+		cmd = pythonCommand(ctx, paths, e, d, o)
 	}
-	if o.Sweep != nil {
-		b, _ := json.Marshal(map[string][]int{knob(e): o.Sweep})
-		args = append(args, "--sweep", string(b))
-	}
-	cmd := exec.CommandContext(ctx, o.Python, args...)
 	cmd.Stderr = o.Log
-	// One thread for BLAS/OpenMP inside the engines; the script sets faiss's own count.
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+fmt.Sprint(o.BuildThreads), "OPENBLAS_NUM_THREADS=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("peer %s: %w", e, err)
@@ -229,7 +231,7 @@ func Run(ctx context.Context, e Engine, d *datasets.Dataset, truth *datasets.Tru
 		return nil, fmt.Errorf("peer %s: %w", e, perr)
 	}
 	if werr != nil {
-		return nil, fmt.Errorf("peer %s: %s: %w", e, o.Python, werr)
+		return nil, fmt.Errorf("peer %s: %s: %w", e, cmd.Path, werr)
 	}
 	if len(results) == 0 {
 		return nil, fmt.Errorf("peer %s: no results", e)
@@ -278,12 +280,35 @@ func writeData(path string, vecs []float32, dim int) error {
 	return os.WriteFile(path+".sum", []byte(sum), 0o644)
 }
 
+// pythonCommand is the command line that runs peers.py for a Python engine.
+func pythonCommand(ctx context.Context, paths map[string]string, e Engine, d *datasets.Dataset, o Options) *exec.Cmd {
+	args := []string{paths["script"], "--engine", string(e), "--train", paths["train"], "--test", paths["test"],
+		"--metric", d.Metric, "--k", fmt.Sprint(o.K), "--out", paths["out"], "--build-threads", fmt.Sprint(o.BuildThreads)}
+	if o.Build != nil {
+		args = append(args, "--build", jsonString(o.Build))
+	}
+	if o.Sweep != nil {
+		args = append(args, "--sweep", jsonString(map[string][]int{knob(e): o.Sweep}))
+	}
+	cmd := exec.CommandContext(ctx, o.Python, args...)
+	// One thread for BLAS/OpenMP inside the engines; the script sets faiss's own count.
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+fmt.Sprint(o.BuildThreads), "OPENBLAS_NUM_THREADS=1")
+	return cmd
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 func knob(e Engine) string {
 	switch e {
 	case FaissIVF:
 		return "nprobe"
 	case FaissHNSW:
 		return "efSearch"
+	case LanceDB:
+		return "nprobes"
 	}
 	return "ef"
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,8 +13,8 @@ import (
 )
 
 func TestParseEngines(t *testing.T) {
-	got, err := ParseEngines("hnswlib, faiss")
-	if err != nil || len(got) != 3 || got[0] != HNSWLib || got[1] != FaissIVF || got[2] != FaissHNSW {
+	got, err := ParseEngines("hnswlib, faiss,lancedb")
+	if err != nil || len(got) != 4 || got[0] != HNSWLib || got[1] != FaissIVF || got[2] != FaissHNSW || got[3] != LanceDB {
 		t.Fatalf("got %v, %v", got, err)
 	}
 	if _, err := ParseEngines("hnswlib,annoy"); err == nil {
@@ -38,7 +40,8 @@ func TestPercentileAndLabel(t *testing.T) {
 
 func TestRunPeers(t *testing.T) {
 	ctx := context.Background()
-	for _, e := range Engines() {
+	python := []Engine{HNSWLib, FaissIVF, FaissHNSW}
+	for _, e := range python {
 		if err := Check(ctx, "", e); err != nil {
 			if os.Getenv("CI") != "" {
 				t.Fatal(err)
@@ -57,7 +60,7 @@ func TestRunPeers(t *testing.T) {
 		}
 		sweeps := map[Engine][]int{HNSWLib: {10, 200}, FaissIVF: {1, 54}, FaissHNSW: {16, 256}}
 		dir := t.TempDir()
-		for _, e := range Engines() {
+		for _, e := range python {
 			var seen int
 			res, err := Run(ctx, e, d, truth, Options{Sweep: sweeps[e], WorkDir: dir, OnResult: func(Result) { seen++ }})
 			if err != nil {
@@ -111,5 +114,46 @@ func TestRunAllDefaults(t *testing.T) {
 		if r.Recall != -1 || len(r.IDs[0]) != 5 {
 			t.Fatalf("%s: recall %v without truth, %d ids", r.Label(), r.Recall, len(r.IDs[0]))
 		}
+	}
+}
+
+// TestRunLanceDB installs LanceDB's npm packages (under CI, or when already installed) and
+// runs it on a small clustered set.
+func TestRunLanceDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	ctx := context.Background()
+	dir, err := LanceDBDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, statErr := os.Stat(filepath.Join(dir, "node_modules", "@lancedb", "lancedb-linux-x64-gnu"))
+	if _, nodeErr := exec.LookPath("node"); nodeErr != nil || (statErr != nil && os.Getenv("CI") == "") {
+		if os.Getenv("CI") != "" {
+			t.Fatal(nodeErr)
+		}
+		t.Skipf("LanceDB not installed in %s (CI=1 installs it)", dir)
+	}
+	d, err := datasets.Load(ctx, "synthetic-3000-32-euclidean", datasets.LoadOptions{MaxTest: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := datasets.GroundTruth(ctx, d, 10, datasets.TruthOptions{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, LanceDB, d, truth, Options{Sweep: []int{1, 55}, Build: map[string]int{"numSubVectors": 8}, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || len(res[1].IDs) != 30 || res[1].Version != "0.39.0" || res[1].IndexBytes <= 0 {
+		t.Fatalf("results %+v", res)
+	}
+	for _, r := range res {
+		t.Logf("%s: recall %.3f, %.0f QPS", r.Label(), r.Recall, r.QPS)
+	}
+	if res[1].Recall < 0.9 || res[1].Recall < res[0].Recall {
+		t.Errorf("recall %.3f at nprobes=1, %.3f probing everything", res[0].Recall, res[1].Recall)
 	}
 }
