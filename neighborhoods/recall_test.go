@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -121,7 +120,6 @@ func (x *memIndex) search(q []float32, k, nprobe int, ratio float32, top *neighb
 }
 
 type point struct {
-	cpuPerQuery   time.Duration // process CPU time per query (steadier than wall time on a shared machine)
 	nprobe        int
 	recall, qps   float64
 	scored        float64
@@ -140,7 +138,6 @@ func (x *memIndex) measure(d *datasets.Dataset, truth *datasets.Truth, nq, nprob
 	hits := make([]neighborhoods.Hit, 0, 10)
 	results := make([][]int, nq)
 	scored := 0
-	cpu0 := cpuTime()
 	start := time.Now()
 	for q := 0; q < nq; q++ {
 		var s int
@@ -148,8 +145,7 @@ func (x *memIndex) measure(d *datasets.Dataset, truth *datasets.Truth, nq, nprob
 		scored += s
 	}
 	el := time.Since(start)
-	cpu := cpuTime() - cpu0
-	return point{cpuPerQuery: cpu / time.Duration(nq), nprobe: nprobe, ratio: ratio, recall: truth.MeanRecall(d, results, 10), qps: float64(nq) / el.Seconds(),
+	return point{nprobe: nprobe, ratio: ratio, recall: truth.MeanRecall(d, results, 10), qps: float64(nq) / el.Seconds(),
 		scored: float64(scored) / float64(nq), build: x.build, neighborhoods: len(x.segs), replicas: x.part.Replicas}
 }
 
@@ -192,7 +188,7 @@ func TestRecallGloVe(t *testing.T) {
 }
 
 // randomSubset keeps n train vectors chosen with a fixed seed, with their own ground truth.
-func randomSubset(t *testing.T, d *datasets.Dataset, n int) (*datasets.Dataset, *datasets.Truth) {
+func randomSubset(t testing.TB, d *datasets.Dataset, n int) (*datasets.Dataset, *datasets.Truth) {
 	t.Helper()
 	idx := rand.New(rand.NewPCG(42, 42)).Perm(d.NTrain)[:n]
 	slices.Sort(idx)
@@ -269,15 +265,30 @@ func gloveTrain() int {
 
 // BenchmarkSearchFashionMNIST measures one-at-a-time, single-thread search over the 1,000 test
 // queries at several nprobe values (recall reported as a metric), plain and with sketches.
-// go test ./neighborhoods -run XXX -bench SearchFashion -benchtime 3x
+// go test ./neighborhoods -run XXX -bench Search -benchtime 3x
 func BenchmarkSearchFashionMNIST(b *testing.B) {
 	d, truth := loadSet(b, "fashion-mnist-784-euclidean", 0, 1000)
-	x := buildMem(b, d, neighborhoods.PartitionOptions{Seed: 1})
-	if !x.addSketches() {
-		b.Fatal("no projection")
+	benchSearch(b, d, truth, []int{3, 4, 5, 6, 8, 12})
+}
+
+// BenchmarkSearchGloVe is BenchmarkSearchFashionMNIST on GloVe-100 (cosine, the recall test's
+// random 100k subset; sketches do not apply at 100 dimensions).
+func BenchmarkSearchGloVe(b *testing.B) {
+	d, truth := loadSet(b, "glove-100-angular", 0, 1000)
+	if n := gloveTrain(); n > 0 && n < d.NTrain {
+		d, truth = randomSubset(b, d, n)
 	}
-	for _, np := range []int{3, 4, 5, 6, 8, 12} {
-		for _, sk := range []bool{false, true} {
+	benchSearch(b, d, truth, []int{10, 20, 30, 40, 50, 70})
+}
+
+func benchSearch(b *testing.B, d *datasets.Dataset, truth *datasets.Truth, nprobes []int) {
+	x := buildMem(b, d, neighborhoods.PartitionOptions{Seed: 1})
+	sketches := []bool{false}
+	if x.addSketches() {
+		sketches = append(sketches, true)
+	}
+	for _, np := range nprobes {
+		for _, sk := range sketches {
 			b.Run(fmt.Sprintf("nprobe=%d/sketch=%v", np, sk), func(b *testing.B) {
 				x.useSk = sk
 				var p point
@@ -287,18 +298,8 @@ func BenchmarkSearchFashionMNIST(b *testing.B) {
 				b.ReportMetric(p.recall, "recall@10")
 				b.ReportMetric(p.scored, "full-distances/query")
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*d.NTest), "ns/query")
-				b.ReportMetric(float64(p.cpuPerQuery.Nanoseconds()), "cpu-ns/query")
 				b.ReportMetric(0, "ns/op")
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
