@@ -350,7 +350,7 @@ func FuzzDecodeSegment(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	cen, _ := EncodeCentroids(4, Cosine, []float32{1, 2, 3, 4}, []string{"x"})
+	cen, _ := EncodeCentroidsCalibrated(4, Cosine, []float32{1, 2, 3, 4}, []string{"x"}, &Calibration{K: 10, Recall: []float32{0.5, 1}})
 	f.Add(enc)
 	f.Add(enc[:len(enc)/2])
 	f.Add(cen)
@@ -360,17 +360,21 @@ func FuzzDecodeSegment(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		seg, err := DecodeSegment(data)
-		if err != nil {
-			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
-				t.Fatalf("error not ErrCorrupt/ErrUnknownVersion: %v", err)
-			}
-			return
+		if err == nil {
+			touchAll(seg)
+		} else if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
+			t.Fatalf("DecodeSegment error not ErrCorrupt/ErrUnknownVersion: %v", err)
 		}
-		touchAll(seg)
-		if c, err := DecodeCentroids(data); err == nil {
+		c, err := DecodeCentroids(data)
+		if err == nil {
 			for i := 0; i < c.Len(); i++ {
 				_, _ = c.ID(i), c.Vector(i)
 			}
+			if cal := c.Calibration(); cal != nil {
+				_ = cal.NProbeFor(0.95)
+			}
+		} else if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
+			t.Fatalf("DecodeCentroids error not ErrCorrupt/ErrUnknownVersion: %v", err)
 		}
 	})
 }
@@ -381,7 +385,8 @@ func writeFuzzSeeds(f *testing.F, enc []byte) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		f.Fatal(err)
 	}
-	seeds := map[string][]byte{"valid": enc, "truncated-tail": enc[:len(enc)-9], "truncated-head": enc[8:]}
+	cen, _ := EncodeCentroidsCalibrated(4, Cosine, []float32{1, 2, 3, 4}, []string{"x"}, &Calibration{K: 10, Recall: []float32{0.5, 1}})
+	seeds := map[string][]byte{"valid": enc, "truncated-tail": enc[:len(enc)-9], "truncated-head": enc[8:], "centroids": cen}
 	for _, off := range []int{8, 64, 200, len(enc) / 2, len(enc) - 16} {
 		b := append([]byte(nil), enc...)
 		b[off] ^= 0xff
