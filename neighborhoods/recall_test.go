@@ -50,8 +50,20 @@ type memIndex struct {
 	part   *neighborhoods.Partitioning
 	proj   *neighborhoods.Projection // nil: no sketches
 	sks    []*neighborhoods.Sketches // per segment, with proj
-	useSk  bool                      // search with sketches
+	mode   scanMode
+	cand   *neighborhoods.TopK
 }
+
+// scanMode is how memIndex scores probed segments.
+type scanMode int
+
+const (
+	scanPlain  scanMode = iota // ScanSegment: every row in full
+	scanSketch                 // ScanSegmentSketched: exact, skips rows by the sketch bound
+	scanRerank                 // SketchCandidates + Rerank of RerankDepth(k): approximate
+)
+
+func (m scanMode) String() string { return [...]string{"plain", "sketch", "rerank"}[m] }
 
 // addSketches computes the centroid projection and every segment's sketches.
 func (x *memIndex) addSketches() bool {
@@ -101,12 +113,23 @@ func (x *memIndex) search(q []float32, k, nprobe int, ratio float32, top *neighb
 	probes = neighborhoods.NearestCentroids(x.cent, x.dim, x.metric, q, nprobe, ratio, probes)
 	top.Reset(k)
 	scored := 0
-	if x.useSk {
+	switch x.mode {
+	case scanSketch:
 		qs := x.proj.Apply(nil, q, x.metric)
 		for _, j := range probes {
 			scored += neighborhoods.ScanSegmentSketched(x.segs[j], x.sks[j], x.metric, q, qs, top, int32(j), nil)
 		}
-	} else {
+	case scanRerank:
+		qs := x.proj.Apply(nil, q, x.metric)
+		if x.cand == nil {
+			x.cand = neighborhoods.NewTopK(1)
+		}
+		x.cand.Reset(neighborhoods.RerankDepth(k))
+		for _, j := range probes {
+			neighborhoods.SketchCandidates(x.segs[j], x.sks[j], x.metric, qs, x.cand, int32(j), nil)
+		}
+		scored = neighborhoods.Rerank(x.cand, func(s int32) *neighborhoods.Segment { return x.segs[s] }, x.metric, q, top)
+	default:
 		for _, j := range probes {
 			scored += neighborhoods.ScanSegment(x.segs[j], x.metric, q, top, int32(j), nil)
 		}
@@ -168,6 +191,15 @@ func checkDefaultRecall(t *testing.T, d *datasets.Dataset, truth *datasets.Truth
 	}
 	if math.Abs(p.recall-float64(cal.Recall[np-1])) > 0.03 {
 		t.Errorf("calibration estimated recall %.4f at nprobe %d, measured %.4f", cal.Recall[np-1], np, p.recall)
+	}
+	if x.addSketches() {
+		x.mode = scanRerank
+		p := x.measure(d, truth, d.NTest, np, neighborhoods.DefaultProbeRatio)
+		t.Logf("%s with sketch candidates + rerank of %d: recall@10 %.4f, %.0f full distances/query, %.0f QPS (1 thread, noisy)",
+			d.Name, neighborhoods.RerankDepth(10), p.recall, p.scored, p.qps)
+		if p.recall < 0.95 {
+			t.Errorf("recall@10 = %.4f with sketches + rerank at the default nprobe, want ≥ 0.95", p.recall)
+		}
 	}
 }
 
@@ -283,14 +315,14 @@ func BenchmarkSearchGloVe(b *testing.B) {
 
 func benchSearch(b *testing.B, d *datasets.Dataset, truth *datasets.Truth, nprobes []int) {
 	x := buildMem(b, d, neighborhoods.PartitionOptions{Seed: 1})
-	sketches := []bool{false}
+	modes := []scanMode{scanPlain}
 	if x.addSketches() {
-		sketches = append(sketches, true)
+		modes = append(modes, scanSketch, scanRerank)
 	}
 	for _, np := range nprobes {
-		for _, sk := range sketches {
-			b.Run(fmt.Sprintf("nprobe=%d/sketch=%v", np, sk), func(b *testing.B) {
-				x.useSk = sk
+		for _, mode := range modes {
+			b.Run(fmt.Sprintf("nprobe=%d/%v", np, mode), func(b *testing.B) {
+				x.mode = mode
 				var p point
 				for b.Loop() {
 					p = x.measure(d, truth, d.NTest, np, 0)

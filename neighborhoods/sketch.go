@@ -218,3 +218,66 @@ func ScanSegmentSketched(seg *Segment, sk *Sketches, metric Metric, q, qs []floa
 	}
 	return scored
 }
+
+// RerankDepth is the default number of sketch candidates re-scored exactly for a top-k query:
+// max(100, 10·k). On Fashion-MNIST (nprobe 6, k 10) 100 candidates keep recall@10 at 0.975
+// (0.978 scanning every probed row exactly) at about twice the speed.
+func RerankDepth(k int) int { return max(100, 10*k) }
+
+// SketchCandidates offers every live, accepted row of seg to cand, scored by its sketch
+// distance — a lower bound of its true score — without reading its full vector. It is the
+// first phase of approximate search: collect the best RerankDepth(k) candidates over all probed
+// segments, then Rerank them. Returns the number of rows considered.
+func SketchCandidates(seg *Segment, sk *Sketches, metric Metric, qs []float32, cand *TopK, source int32, accept func(i int) bool) int {
+	r := sk.r
+	qs = qs[:r]
+	worst := cand.Worst()
+	hasDeleted := seg.anyDeleted()
+	n := 0
+	for i := 0; i < seg.n; i++ {
+		if hasDeleted && seg.deleted.get(i) {
+			continue
+		}
+		if accept != nil && !accept(i) {
+			continue
+		}
+		n++
+		lb := SquaredL2(qs, sk.vals[i*r:(i+1)*r])
+		if metric == Cosine {
+			lb /= 2
+		}
+		if lb < worst {
+			cand.Push(Hit{Score: lb, Source: source, Row: int32(i)})
+			worst = cand.Worst()
+		}
+	}
+	return n
+}
+
+// Rerank scores every candidate in cand exactly against q (segment(h.Source) holds candidate h)
+// and offers it to top with its key hash, so replicas still count once. Returns the number of
+// full distances computed.
+func Rerank(cand *TopK, segment func(source int32) *Segment, metric Metric, q []float32, top *TopK) int {
+	var qinv float32
+	if metric == Cosine {
+		qinv = InvNorm(q)
+	}
+	for _, h := range cand.h {
+		seg := segment(h.Source)
+		v := seg.Vector(int(h.Row))
+		var s float32
+		if metric == Cosine {
+			var xinv float32
+			if nv := seg.norms[h.Row]; nv > 0 {
+				xinv = 1 / nv
+			}
+			s = cosineScore(Dot(q[:len(v)], v), qinv, xinv)
+		} else {
+			s = SquaredL2(q[:len(v)], v)
+		}
+		if s < top.Worst() {
+			top.Push(Hit{Score: s, Source: h.Source, Row: h.Row, Hash: KeyHash(seg.KeyBytes(int(h.Row)))})
+		}
+	}
+	return len(cand.h)
+}

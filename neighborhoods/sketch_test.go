@@ -95,3 +95,71 @@ func TestSketchedScanEqualsScan(t *testing.T) {
 		}
 	}
 }
+
+// TestRerankAllEqualsScan: with a rerank depth covering every candidate, sketch candidates +
+// Rerank return exactly what the plain scan does; with a small depth, most of it.
+func TestRerankAllEqualsScan(t *testing.T) {
+	const dim, n, k = 256, 8000, 10
+	vecs := gaussianMixture(41, n, dim, 200)
+	r := rand.New(rand.NewPCG(42, 43))
+	for _, m := range []Metric{Euclidean, Cosine} {
+		p, err := Partition(context.Background(), vecs, dim, m, PartitionOptions{TargetSize: 50, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proj := NewProjection(p.Centroids, dim)
+		segs := make([]*Segment, p.K())
+		sks := make([]*Sketches, p.K())
+		for j, g := range p.Members {
+			recs := make([]Record, len(g))
+			for x, i := range g {
+				recs[x] = Record{Key: fmt.Sprint(i), Vector: vecs[int(i)*dim : int(i+1)*dim]}
+			}
+			data, _ := EncodeSegment(dim, m, recs)
+			segs[j], _ = DecodeSegment(data)
+			sks[j] = NewSketches(segs[j], proj, m)
+		}
+		segOf := func(s int32) *Segment { return segs[s] }
+		agree, total := 0, 0
+		for qi := 0; qi < 30; qi++ {
+			base := r.IntN(n)
+			q := make([]float32, dim)
+			for x := range q {
+				q[x] = vecs[base*dim+x] + float32(r.NormFloat64()*0.5)
+			}
+			qs := proj.Apply(nil, q, m)
+			probes := NearestCentroids(p.Centroids, dim, m, q, 8, 0, nil)
+			want := NewTopK(k)
+			all := NewTopK(n) // every candidate
+			few := NewTopK(RerankDepth(k))
+			for _, j := range probes {
+				ScanSegment(segs[j], m, q, want, int32(j), nil)
+				SketchCandidates(segs[j], sks[j], m, qs, all, int32(j), nil)
+				SketchCandidates(segs[j], sks[j], m, qs, few, int32(j), nil)
+			}
+			gotAll, gotFew := NewTopK(k), NewTopK(k)
+			Rerank(all, segOf, m, q, gotAll)
+			Rerank(few, segOf, m, q, gotFew)
+			w, ga, gf := want.Sorted(nil), gotAll.Sorted(nil), gotFew.Sorted(nil)
+			for i := range w {
+				if w[i] != ga[i] {
+					t.Fatalf("%v query %d rank %d: rerank-all %+v, scan %+v", m, qi, i, ga[i], w[i])
+				}
+			}
+			in := map[[2]int32]bool{}
+			for _, h := range w {
+				in[[2]int32{h.Source, h.Row}] = true
+			}
+			for _, h := range gf {
+				if in[[2]int32{h.Source, h.Row}] {
+					agree++
+				}
+			}
+			total += len(w)
+		}
+		t.Logf("%v: depth %d found %d/%d of the exact top-%d", m, RerankDepth(k), agree, total, k)
+		if float64(agree) < 0.9*float64(total) {
+			t.Errorf("%v: rerank depth %d found only %d/%d", m, RerankDepth(k), agree, total)
+		}
+	}
+}
