@@ -42,7 +42,7 @@ func TestQPSAt(t *testing.T) {
 		ok   bool
 	}{
 		{0.90, 1000, true},
-		{0.95, 100, true}, // log-linear: √(1000·10)
+		{0.95, 100, true},  // log-linear: √(1000·10)
 		{0.50, 1000, true}, // below the frontier: its lowest-recall point
 		{1.00, 10, true},
 		{0.975, math.Pow(10, 1.5), true},
