@@ -99,8 +99,12 @@ func TestBadInput(t *testing.T) {
 	const cos = `"vectorBucketName":"tbl","indexName":"cos"`
 	put := func(vs string) string { return `{` + ix + `,"vectors":[` + vs + `]}` }
 	one := func(v string) string { return put(`{"key":"new","data":` + v + `}`) }
-	withMD := func(md string) string { return put(`{"key":"new","data":` + vecJSON(1, 2, 3, 4) + `,"metadata":` + md + `}`) }
-	query := func(extra string) string { return `{` + ix + `,"topK":3,"queryVector":` + vecJSON(1, 2, 3, 4) + extra + `}` }
+	withMD := func(md string) string {
+		return put(`{"key":"new","data":` + vecJSON(1, 2, 3, 4) + `,"metadata":` + md + `}`)
+	}
+	query := func(extra string) string {
+		return `{` + ix + `,"topK":3,"queryVector":` + vecJSON(1, 2, 3, 4) + extra + `}`
+	}
 	otherAcct := "arn:aws:s3vectors:us-east-1:999999999999:bucket/tbl/index/vec"
 	var manyTags, manyKeys []string
 	for i := range 51 {
@@ -112,8 +116,8 @@ func TestBadInput(t *testing.T) {
 
 	cases := []struct {
 		name, method, path, body string
-		status                    int
-		code                      string
+		status                   int
+		code                     string
 	}{
 		{"wrong dimension", "POST", "/PutVectors", one(`{"float32":[1,2,3]}`), 400, V},
 		{"NaN element", "POST", "/PutVectors", one(`{"float32":[1,"NaN",3,4]}`), 400, V},
