@@ -144,10 +144,14 @@ func firstErr(res []copyResult) string {
 	return "volumes without a complete replica"
 }
 
-// needsRepair reports whether some attached volume's copy differs from the
-// newest version.
+// needsRepair reports whether some complete volume's copy differs from the
+// newest version. Volumes being refilled are left to the scrubber, so a
+// missing volume does not turn every read into a repair attempt.
 func needsRepair(vw view, res []copyResult) bool {
 	for _, r := range res {
+		if !r.complete {
+			continue
+		}
 		switch r.state {
 		case corrupt:
 			return true

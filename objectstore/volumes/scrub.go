@@ -83,9 +83,8 @@ func (s *Store) Stats() Stats {
 // volume that had no marker a complete replica once the pass has refilled
 // it without missing a write. It returns what it found; an error means the
 // pass stopped early (the report covers what it did).
-func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (Report, error) {
+func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (rep Report, err error) {
 	start := time.Now()
-	var rep Report
 	defer func() {
 		rep.Duration = time.Since(start)
 		c := &s.stats
@@ -100,7 +99,7 @@ func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (Report, error) {
 		c.scrubBytes.Add(rep.Bytes)
 	}()
 	if s.single != nil {
-		err := s.verifySingle(ctx, opts, &rep, start)
+		err = s.verifySingle(ctx, opts, &rep, start)
 		return rep, err
 	}
 	// Attach returning volumes; note those that must be refilled.
