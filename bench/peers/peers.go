@@ -1,11 +1,18 @@
-// Package peers runs other ANN engines — hnswlib and faiss — on the same data and queries as
+// Package peers runs other ANN engines — hnswlib, faiss and LanceDB — on the same data and queries as
 // vectorbucket, ann-benchmarks style (one thread, one query per call), so that every speed
 // claim can be a ratio measured in the same run.
 //
 // The engines run in a small Python script of ours (peers.py, embedded here) under the
 // Debian interpreter /usr/bin/python3 with the Debian packages python3-hnswlib,
 // python3-faiss, python3-numpy and libopenblas0-pthread. Debian's faiss 1.7.3 is a generic
-// build without AVX2 kernels: say so next to its numbers ([Engine.Note]).
+// build without AVX2 kernels: say so next to its numbers ([Engine.Note]). LanceDB runs in a
+// node script of ours (lancedb_peer.mjs) with npm packages installed on first use.
+//
+// Each script reads train and test vectors as fvecs, builds its index once, answers every
+// test query one call at a time on one thread for each value of its search knob, and prints
+// one JSON line per sweep point (build and search parameters, build seconds, index bytes,
+// per-query latencies, QPS, and the path of an ivecs file of returned ids). Recall is
+// computed here, in Go, from those ids against the project's exact ground truth.
 package peers
 
 import (
