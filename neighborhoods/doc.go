@@ -44,10 +44,16 @@
 // score and key hash). Probing every centroid is exact search: it equals brute force.
 //
 // For 256 dimensions and more, NewProjection derives a 64-d PCA sketch from the centroid table
-// (no storage needed); NewSketches sketches a loaded segment once, and ScanSegmentSketched skips
-// rows whose sketch distance (a lower bound) rules them out — same results, 3–5× fewer full
-// distances on Fashion-MNIST (faster at high recall; at low nprobe the scan is memory-bound and
-// it gains little).
+// (no storage needed; recompute it when the centroid table changes, and the sketches with it);
+// NewSketches sketches a loaded segment once (≈0.4 ms for 256 rows of 784-d). Two ways to use
+// them:
+//
+//   - exact: ScanSegmentSketched skips rows whose sketch distance (a lower bound) rules them
+//     out — same results, 3–5× fewer full distances on Fashion-MNIST, but the scan stays
+//     memory-bound, so it is faster only at high nprobe;
+//   - approximate (the fast path): SketchCandidates over all probed segments into a TopK of
+//     RerankDepth(k), then Rerank those exactly into the result. Fashion-MNIST, nprobe 6: recall
+//     0.975 (vs 0.978 exact) at about 2× the QPS, reading 100 full vectors instead of 1,700.
 //
 // Decoded objects point into the bytes they were decoded from (Key too, via unsafe.String):
 // keep those bytes alive and unmodified while using them, and clone keys that must outlive a
