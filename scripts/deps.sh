@@ -2,12 +2,15 @@
 # Installs the Debian packages vectorbucket's tests and benchmarks need.
 # Idempotent and quick when everything is present. Needs root (or sudo).
 #   scripts/deps.sh test    # what `make test` needs
-#   scripts/deps.sh bench   # plus the peer engines (hnswlib, faiss, OpenBLAS)
+#   scripts/deps.sh bench   # the same set (kept for clarity in the Makefile)
 set -euo pipefail
-want=(dataset-fashion-mnist libhdf5-dev spin curl python3)
-if [ "${1:-test}" = bench ]; then
-	want+=(python3-hnswlib python3-faiss python3-numpy libopenblas0-pthread)
-fi
+# The peer engines (hnswlib, faiss) are exercised by the tests too, so both
+# targets need them; Node.js and npm (for the LanceDB peer and GloVe) ship with
+# the machine image.
+want=(dataset-fashion-mnist libhdf5-dev spin curl python3 gcc
+	python3-hnswlib python3-faiss python3-numpy libopenblas0-pthread)
+command -v node >/dev/null 2>&1 || want+=(nodejs)
+command -v npm >/dev/null 2>&1 || want+=(npm)
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
