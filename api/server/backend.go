@@ -11,24 +11,39 @@ import (
 // called; errors are translated to S3 Vectors errors by one table (see
 // errors.go). NewIndexBackend adapts an *index.DB.
 type Backend interface {
+	// CreateBucket creates a vector bucket; an existing name is a conflict.
 	CreateBucket(ctx context.Context, name string, enc *api.EncryptionConfiguration, tags map[string]string) (api.VectorBucket, error)
+	// GetBucket describes a bucket.
 	GetBucket(ctx context.Context, name string) (api.VectorBucket, error)
+	// ListBuckets returns one page of buckets in name order and the next token.
 	ListBuckets(ctx context.Context, page Page) ([]api.VectorBucketSummary, string, error)
+	// DeleteBucket deletes an empty bucket; one with indexes is a conflict.
 	DeleteBucket(ctx context.Context, name string) error
+	// PutBucketPolicy stores a bucket's policy document.
 	PutBucketPolicy(ctx context.Context, bucket, policy string) error
 	// BucketPolicy returns the bucket's policy; a bucket without one is a
 	// NotFoundException, as S3's NoSuchBucketPolicy.
 	BucketPolicy(ctx context.Context, bucket string) (string, error)
+	// DeleteBucketPolicy removes a bucket's policy.
 	DeleteBucketPolicy(ctx context.Context, bucket string) error
 
+	// CreateIndex creates an index in an existing bucket.
 	CreateIndex(ctx context.Context, bucket string, req *api.CreateIndexRequest) (api.Index, error)
+	// GetIndex describes an index.
 	GetIndex(ctx context.Context, bucket, index string) (api.Index, error)
+	// ListIndexes returns one page of a bucket's indexes and the next token.
 	ListIndexes(ctx context.Context, bucket string, page Page) ([]api.IndexSummary, string, error)
+	// DeleteIndex deletes an index and its vectors.
 	DeleteIndex(ctx context.Context, bucket, index string) error
 
+	// PutVectors inserts or replaces vectors; it returns once they are
+	// visible to every read.
 	PutVectors(ctx context.Context, bucket, index string, vecs []api.PutInputVector) error
+	// GetVectors returns the vectors of keys that exist, in request order.
 	GetVectors(ctx context.Context, bucket, index string, keys []string, want Want) ([]api.GetOutputVector, error)
+	// ListVectors returns one page of one segment and the next token.
 	ListVectors(ctx context.Context, bucket, index string, o ListOptions) ([]api.ListOutputVector, string, error)
+	// DeleteVectors removes keys; absent keys are ignored.
 	DeleteVectors(ctx context.Context, bucket, index string, keys []string) error
 	// QueryVectors returns up to q.TopK results, nearest first, and the
 	// index's metric.
