@@ -23,13 +23,16 @@ type model struct {
 }
 
 var models = []model{
-	// The protocol as designed, with a grace period of one clock tick.
+	// The protocol as designed, with a grace period of one clock tick
+	// (5.6 million states: about 10 s and 0.8 GB).
 	{name: "commit", file: "commit.pml", defines: []string{"-DGRACE=1"}},
 	// Each broken variant must be caught.
 	{name: "broken_no_grace", file: "commit_broken_no_grace.pml", defines: []string{"-DGRACE=1"}, broken: true},
 	{name: "broken_no_pin", file: "commit_broken_no_pin.pml", defines: []string{"-DGRACE=1"}, broken: true},
 	{name: "broken_no_deadline", file: "commit_broken_no_deadline.pml", defines: []string{"-DGRACE=1"}, broken: true},
-	{name: "broken_no_cas", file: "commit_broken_no_cas.pml", defines: []string{"-DGRACE=1"}, broken: true},
+	// Two writers suffice to lose a write without CAS; leaving the others
+	// out lets spin find it at once instead of after 1.5 million states.
+	{name: "broken_no_cas", file: "commit_broken_no_cas.pml", defines: []string{"-DGRACE=1", "-DFOLDS=0", "-DGCPASSES=0", "-DREADS=0"}, broken: true},
 }
 
 // shortDefines shrink the correct model under -short: one indexer commit
