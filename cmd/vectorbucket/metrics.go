@@ -62,3 +62,53 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.cacheEntries, prometheus.GaugeValue, float64(cs.Entries))
 	ch <- prometheus.MustNewConstMetric(c.diskBytes, prometheus.GaugeValue, float64(cs.DiskBytes))
 }
+
+// volumesCollector exports the counters of a multi-volume store.
+type volumesCollector struct {
+	st    *openedStore
+	descs map[string]*prometheus.Desc
+}
+
+var volumeCounters = []struct{ name, help string }{
+	{"scrub_passes", "Scrub passes completed."},
+	{"scrub_objects", "Objects scanned by scrubs."},
+	{"copies_missing", "Copies found missing by scrubs."},
+	{"copies_stale", "Copies found stale by scrubs."},
+	{"copies_corrupt", "Copies found corrupt by scrubs."},
+	{"copies_repaired", "Copies rewritten by scrubs."},
+	{"unrepairable", "Objects with no verifiable copy of their newest version."},
+	{"corrupt_reads", "Copies that failed their checksum on a read."},
+	{"read_repaired", "Copies rewritten by read repair."},
+	{"no_quorum", "Operations that failed for want of a quorum of volumes."},
+}
+
+func registerVolumeMetrics(reg prometheus.Registerer, st *openedStore) error {
+	if st.volumes == nil {
+		return nil
+	}
+	c := &volumesCollector{st: st, descs: map[string]*prometheus.Desc{}}
+	for _, v := range volumeCounters {
+		c.descs[v.name] = prometheus.NewDesc("vectorbucket_volumes_"+v.name+"_total", v.help, nil, nil)
+	}
+	return reg.Register(c)
+}
+
+// Describe implements prometheus.Collector.
+func (c *volumesCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *volumesCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.st.volumes.Stats()
+	vals := map[string]int64{
+		"scrub_passes": s.ScrubPasses, "scrub_objects": s.ScrubObjects, "copies_missing": s.CopiesMissing,
+		"copies_stale": s.CopiesStale, "copies_corrupt": s.CopiesCorrupt, "copies_repaired": s.CopiesRepaired,
+		"unrepairable": s.Unrepairable, "corrupt_reads": s.CorruptSeen, "read_repaired": s.ReadRepaired, "no_quorum": s.NoQuorum,
+	}
+	for name, d := range c.descs {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(vals[name]))
+	}
+}

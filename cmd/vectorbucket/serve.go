@@ -156,7 +156,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		_ = db.Close()
 		return err
 	}
-	if err := registerStoreMetrics(srv.Registry(), st); err != nil {
+	if err := errors.Join(registerStoreMetrics(srv.Registry(), st), registerVolumeMetrics(srv.Registry(), st)); err != nil {
 		_ = db.Close()
 		return err
 	}
@@ -166,6 +166,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		_ = db.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
+	scrubCtx, stopScrub := context.WithCancel(context.Background())
+	scrubDone := make(chan struct{})
+	go func() { defer close(scrubDone); st.scrub(scrubCtx, &cfg.store, log) }()
+	defer func() { stopScrub(); <-scrubDone }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("vectorbucket serving", "addr", ln.Addr().String(), "store", st.describe, "region", cfg.region,
 		"account", cfg.account, "auth", users != nil, "users", len(users))

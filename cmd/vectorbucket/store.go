@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,10 +10,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
-	"github.com/vectorbucket/vectorbucket/objectstore/local"
 	"github.com/vectorbucket/vectorbucket/objectstore/s3"
+	"github.com/vectorbucket/vectorbucket/objectstore/volumes"
 )
 
 // storeConfig selects and configures the object store.
@@ -26,6 +26,8 @@ type storeConfig struct {
 	s3AccessKey, s3SecretKey string
 	cacheBytes               byteSize
 	cacheDir                 string
+	scrubInterval            time.Duration
+	scrubRate                byteSize
 }
 
 func (c *storeConfig) flags(fs *flag.FlagSet) {
@@ -38,6 +40,8 @@ func (c *storeConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.s3SecretKey, "s3-secret-key", "", "S3 secret key (default: the AWS credential chain; env VECTORBUCKET_S3_SECRET_KEY)")
 	fs.Var(&c.cacheBytes, "store-cache-bytes", "memory for raw immutable objects read from the store")
 	fs.StringVar(&c.cacheDir, "store-cache-dir", "", "directory for a local-disk cache of immutable objects (useful with --store s3://)")
+	fs.DurationVar(&c.scrubInterval, "scrub-interval", 24*time.Hour, "multi-volume --data: how often to verify and repair every copy (first pass at start; 0 disables)")
+	fs.Var(&c.scrubRate, "scrub-rate", "multi-volume --data: bytes per second a scrub may read and write (0: no limit)")
 }
 
 // openedStore is the store stack: base → metrics → cache.
@@ -45,6 +49,7 @@ type openedStore struct {
 	store    objectstore.Store // what the index uses (the cache)
 	metrics  *objectstore.Metrics
 	cache    *objectstore.Cache
+	volumes  *volumes.Store // nil unless --data names several directories
 	closers  []io.Closer
 	describe string
 }
@@ -101,14 +106,17 @@ func (c *storeConfig) open(ctx context.Context, log *slog.Logger) (*openedStore,
 				return nil, fmt.Errorf("--data %q: empty directory name", c.data)
 			}
 		}
-		st, desc, err := openVolumes(ctx, dirs)
+		st, err := volumes.Open(ctx, dirs, volumes.Options{})
 		if err != nil {
 			return nil, err
 		}
 		base = st
-		o.describe = desc
-		if cl, ok := st.(io.Closer); ok {
-			o.closers = append(o.closers, cl)
+		o.closers = append(o.closers, st)
+		o.describe = "local:" + dirs[0]
+		if len(dirs) > 1 {
+			o.volumes = st
+			w, r := st.Quorums()
+			o.describe = fmt.Sprintf("volumes:%s (write quorum %d, read quorum %d)", strings.Join(dirs, ","), w, r)
 		}
 	}
 	o.metrics = objectstore.NewMetrics(base)
@@ -122,16 +130,32 @@ func (c *storeConfig) open(ctx context.Context, log *slog.Logger) (*openedStore,
 	return o, nil
 }
 
-// openVolumes opens the embedded store on one directory, or several.
-func openVolumes(_ context.Context, dirs []string) (objectstore.Store, string, error) {
-	if len(dirs) > 1 {
-		return nil, "", errors.New("--data with several directories needs the multi-volume store, which this build does not have yet")
+// scrub verifies and repairs the copies of a multi-volume store: once at
+// start, then every interval, until ctx is done.
+func (o *openedStore) scrub(ctx context.Context, c *storeConfig, log *slog.Logger) {
+	if o.volumes == nil || c.scrubInterval <= 0 {
+		return
 	}
-	st, err := local.Open(dirs[0])
-	if err != nil {
-		return nil, "", err
+	for {
+		rep, err := o.volumes.Scrub(ctx, volumes.ScrubOptions{BytesPerSecond: int64(c.scrubRate)})
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("scrub failed", "err", err, "report", rep.String())
+		case rep.Unrepairable > 0 || rep.Repaired > 0 || len(rep.Detached) > 0:
+			log.Warn("scrub repaired copies", "report", rep.String())
+		default:
+			log.Info("scrub clean", "report", rep.String())
+		}
+		t := time.NewTimer(c.scrubInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
-	return st, "local:" + dirs[0], nil
 }
 
 // byteSize is a flag holding a size like 512MiB, 2GiB, 1e9 or 1000000.
