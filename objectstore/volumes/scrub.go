@@ -38,6 +38,7 @@ type Report struct {
 	Duration time.Duration
 }
 
+// String formats the report on one line.
 func (r Report) String() string {
 	return fmt.Sprintf("objects %d, copies %d, missing %d, stale %d, corrupt %d, repaired %d, unrepairable %d, tombstones removed %d, %d bytes, refilled volumes %v, detached volumes %v, in %v",
 		r.Objects, r.Copies, r.Missing, r.Stale, r.Corrupt, r.Repaired, r.Unrepairable, r.Tombstones, r.Bytes, r.Refilled, r.Detached, r.Duration.Round(time.Millisecond))

@@ -123,6 +123,9 @@ func Open(ctx context.Context, dirs []string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open volumes: %w", err)
 	}
 	if len(dirs) == 1 {
+		if _, err := os.Stat(filepath.Join(dirs[0], markerName)); err == nil {
+			return nil, fmt.Errorf("open volumes: %s is one volume of a multi-volume store; open it with all its volumes", dirs[0])
+		}
 		st, err := local.Open(dirs[0])
 		if err != nil {
 			return nil, fmt.Errorf("open volumes: %w", err)
@@ -163,6 +166,11 @@ func Open(ctx context.Context, dirs []string, opts Options) (*Store, error) {
 	case len(ids) == 0: // a new store
 		s.id = newID()
 		for _, v := range s.vols {
+			if hasObjects(v.dir) {
+				return nil, fmt.Errorf("open volumes: %s already holds a single-volume store; moving it to several volumes is not supported", v.dir)
+			}
+		}
+		for _, v := range s.vols {
 			if err := os.MkdirAll(v.dir, 0o755); err != nil {
 				return nil, fmt.Errorf("open volumes: %w", err)
 			}
@@ -193,6 +201,17 @@ func Open(ctx context.Context, dirs []string, opts Options) (*Store, error) {
 		s.done.Go(func() { s.readRepairer(ctx) })
 	}
 	return s, nil
+}
+
+// hasObjects reports whether dir holds a local store with objects in it.
+func hasObjects(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "objects"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) > 0
 }
 
 func newID() string {

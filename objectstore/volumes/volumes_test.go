@@ -158,3 +158,23 @@ func TestNoQuorum(t *testing.T) {
 		t.Errorf("List with 2 of 3 volumes gone: %v, want ErrNoQuorum", err)
 	}
 }
+
+// TestOpenRefusesOtherLayouts: a single-volume store is not silently read
+// as a volume, nor a volume as a single-volume store.
+func TestOpenRefusesOtherLayouts(t *testing.T) {
+	one := dirs(t, 1)
+	s1 := open(t, one, volumes.Options{})
+	if _, err := s1.Put(t.Context(), "k", []byte("v"), objectstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	three := dirs(t, 3)
+	if _, err := volumes.Open(t.Context(), []string{one[0], three[1], three[2]}, volumes.Options{}); err == nil {
+		t.Error("Open took a single-volume store as a volume")
+	}
+	s3 := open(t, three, volumes.Options{})
+	s3.Close()
+	if _, err := volumes.Open(t.Context(), three[:1], volumes.Options{}); err == nil {
+		t.Error("Open took one volume of three as a single-volume store")
+	}
+}
