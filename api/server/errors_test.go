@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"github.com/vectorbucket/vectorbucket/api/server"
 	"github.com/vectorbucket/vectorbucket/api/server/servertest"
 	"github.com/vectorbucket/vectorbucket/index"
+	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
 // faultyBackend fails PutVectors with a chosen error, or panics.
@@ -155,5 +159,51 @@ func TestAccessDenied(t *testing.T) {
 	st, _, _ := call(t, http.MethodGet, ts.URL+"/health", nil)
 	if st != http.StatusOK {
 		t.Fatalf("/health: %d", st)
+	}
+}
+
+// blockingBackend holds PutVectors until release is closed.
+type blockingBackend struct {
+	server.Backend
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingBackend) PutVectors(ctx context.Context, bucket, index string, vecs []api.PutInputVector) error {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.Backend.PutVectors(ctx, bucket, index, vecs)
+}
+
+// TestMaxInFlight checks that requests beyond MaxInFlight get 503, which
+// the SDK recognises, and that the server serves again once load drops.
+func TestMaxInFlight(t *testing.T) {
+	ctx := context.Background()
+	db, err := index.Open(ctx, mem.New(), index.Options{Region: "us-east-1", Account: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bb := &blockingBackend{Backend: server.NewIndexBackend(db), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	srv, err := server.New(server.Config{Backend: bb, MaxInFlight: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	ts := &testServer{Server: hs}
+	mustPost(t, ts, "CreateVectorBucket", `{"vectorBucketName":"tbl"}`)
+	mustPost(t, ts, "CreateIndex", `{"vectorBucketName":"tbl","indexName":"vec","dataType":"float32","dimension":4,"distanceMetric":"euclidean"}`)
+	body := `{"vectorBucketName":"tbl","indexName":"vec","vectors":[{"key":"a","data":` + vecJSON(1, 2, 3, 4) + `}]}`
+	done := make(chan []byte)
+	go func() { done <- mustPost(t, ts, "PutVectors", body) }()
+	<-bb.entered
+	sdk := servertest.NewSDK(hs.URL, "", "")
+	_, err = sdk.GetIndex(ctx, &s3vectors.GetIndexInput{VectorBucketName: aws.String("tbl"), IndexName: aws.String("vec")})
+	servertest.Expect[*types.ServiceUnavailableException](t, "GetIndex while saturated", err)
+	close(bb.release)
+	<-done
+	if _, err := sdk.GetIndex(ctx, &s3vectors.GetIndexInput{VectorBucketName: aws.String("tbl"), IndexName: aws.String("vec")}); err != nil {
+		t.Fatalf("after the load: %v", err)
 	}
 }

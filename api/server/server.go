@@ -71,6 +71,10 @@ type Config struct {
 	QueryPageSize int
 	// Now is the clock (query page tokens); default time.Now.
 	Now func() time.Time
+	// MaxInFlight bounds the API requests served at once; more are
+	// answered at once with ServiceUnavailableException (503), which the
+	// AWS SDKs retry with backoff. 0 means no bound.
+	MaxInFlight int
 }
 
 // Server is the HTTP handler of the S3 Vectors API. It is safe for
@@ -82,6 +86,7 @@ type Server struct {
 	pages   *queryPages
 	log     *slog.Logger
 	bufs    sync.Pool
+	slots   chan struct{} // nil: no MaxInFlight
 }
 
 // DefaultAccountID is the account in ARNs when none is configured.
@@ -118,6 +123,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, metrics: m, log: cfg.Logger, pages: newQueryPages(cfg.Now)}
+	if cfg.MaxInFlight > 0 {
+		s.slots = make(chan struct{}, cfg.MaxInFlight)
+	}
 	s.engine = s.routes()
 	return s, nil
 }
@@ -253,6 +261,15 @@ func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 		if s.cfg.Auth != nil && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
 			s.fail(c, api.AccessDenied("request is not signed; this server requires AWS Signature Version 4 for service s3vectors"))
 			return
+		}
+		if s.slots != nil {
+			select {
+			case s.slots <- struct{}{}:
+				defer func() { <-s.slots }()
+			default:
+				s.fail(c, api.ServiceUnavailable())
+				return
+			}
 		}
 		buf := s.getBuf()
 		defer s.bufs.Put(buf)
