@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func TestRunSynthetic(t *testing.T) {
 		if cold == nil || warm == nil {
 			t.Fatalf("S3 curves missing: %v", rep.Curves)
 		}
-		cp, wp := cold.Points[0], warm.Points[0]
+		cp, wp := cold.Points[len(cold.Points)-1], warm.Points[len(warm.Points)-1]
 		// Every cold query reads the catalog, the manifest, the centroids
 		// and its neighborhoods: several sequential 20 ms round trips.
 		if cp.SequentialTrips < 3 || cp.P50ms < 3*20 || cp.ObjectsFetched < 2 || cp.BytesFetched <= 0 {
@@ -93,7 +94,7 @@ func TestRunSynthetic(t *testing.T) {
 		}
 		sweeps := 0
 		for _, c := range rep.Curves {
-			if c.Mode != "peer" && len(c.Points) > 1 {
+			if c.Mode != "peer" && c.InjectedLatency == "" && !strings.Contains(c.Engine, "cold") {
 				sweeps++
 			}
 		}
