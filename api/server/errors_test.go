@@ -207,3 +207,25 @@ func TestMaxInFlight(t *testing.T) {
 		t.Fatalf("after the load: %v", err)
 	}
 }
+
+// TestQueryMetrics checks the index backend's query metrics and backlog.
+func TestQueryMetrics(t *testing.T) {
+	ts := newTestServer(t, false, nil)
+	fixture(t, ts)
+	mustPost(t, ts, "QueryVectors", `{"vectorBucketName":"tbl","indexName":"vec","topK":3,"queryVector":`+vecJSON(1, 2, 3, 4)+`}`)
+	_, _, body := call(t, http.MethodGet, ts.URL+"/metrics", nil)
+	for _, want := range []string{
+		`vectorbucket_indexer_backlog_vectors{bucket="tbl",index="vec"} 10`,
+		`vectorbucket_query_vectors_scored_total 10`,
+		`vectorbucket_query_neighborhoods_probed_total 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	mustPost(t, ts, "DeleteIndex", `{"vectorBucketName":"tbl","indexName":"vec"}`)
+	_, _, body = call(t, http.MethodGet, ts.URL+"/metrics", nil)
+	if strings.Contains(string(body), `index="vec"`) {
+		t.Error("backlog of a deleted index still exported")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vectorbucket/vectorbucket/api"
 	"github.com/vectorbucket/vectorbucket/index"
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -17,12 +19,19 @@ const listPageDataBytes = 1 << 20
 // indexBackend is the Backend over an *index.DB.
 type indexBackend struct {
 	db *index.DB
+	m  *queryMetrics
 }
 
 // NewIndexBackend returns the Backend that serves the buckets and indexes
 // of db. Every index vectorbucket keeps evaluates filters exactly, before
-// ranking, so buckets and indexes report the ENHANCED mode.
-func NewIndexBackend(db *index.DB) Backend { return &indexBackend{db: db} }
+// ranking, so buckets and indexes report the ENHANCED mode. A Server over
+// it also exports query metrics: vectors scored, neighborhoods probed,
+// objects read from the store or the cache, and each index's indexer
+// backlog (vectors still in the write-ahead log).
+func NewIndexBackend(db *index.DB) Backend { return &indexBackend{db: db, m: newQueryMetrics()} }
+
+// collectors implements metricsSource.
+func (b *indexBackend) collectors() []prometheus.Collector { return b.m.collectors() }
 
 var _ Backend = (*indexBackend)(nil)
 
@@ -149,7 +158,11 @@ func (b *indexBackend) ListIndexes(ctx context.Context, bucket string, p Page) (
 }
 
 func (b *indexBackend) DeleteIndex(ctx context.Context, bucket, name string) error {
-	return b.db.DeleteIndex(ctx, bucket, name)
+	if err := b.db.DeleteIndex(ctx, bucket, name); err != nil {
+		return err
+	}
+	b.m.forget(bucket, name)
+	return nil
 }
 
 func (b *indexBackend) PutVectors(ctx context.Context, bucket, name string, vecs []api.PutInputVector) error {
@@ -269,10 +282,11 @@ func (b *indexBackend) QueryVectors(ctx context.Context, bucket, name string, q 
 		return nil, "", err
 	}
 	metric := api.DistanceMetric(ix.Info().Config.Metric.String())
-	res, _, err := ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata})
+	res, st, err := ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata})
 	if err != nil {
 		return nil, "", err
 	}
+	b.m.observe(bucket, name, &st)
 	out := make([]api.QueryOutputVector, len(res))
 	for i, r := range res {
 		out[i].Key = r.Key

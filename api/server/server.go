@@ -122,6 +122,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ms, ok := cfg.Backend.(metricsSource); ok {
+		for _, c := range ms.collectors() {
+			if err := cfg.Registry.Register(c); err != nil {
+				return nil, fmt.Errorf("server: register backend metrics: %w", err)
+			}
+		}
+	}
 	s := &Server{cfg: cfg, metrics: m, log: cfg.Logger, pages: newQueryPages(cfg.Now)}
 	if cfg.MaxInFlight > 0 {
 		s.slots = make(chan struct{}, cfg.MaxInFlight)

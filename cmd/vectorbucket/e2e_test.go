@@ -181,6 +181,8 @@ func TestE2ESDK(t *testing.T) {
 		`vectorbucket_http_errors_total{code="NotFoundException",operation="GetIndex"}`,
 		`vectorbucket_store_operations_total{op="get"}`,
 		`vectorbucket_store_cache_hits_total`,
+		`vectorbucket_query_objects_read_total{source="store"}`,
+		`vectorbucket_query_vectors_scored_total`,
 	} {
 		if !strings.Contains(body.String(), want) {
 			t.Errorf("/metrics lacks %s", want)
