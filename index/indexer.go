@@ -32,6 +32,10 @@ type IndexerOptions struct {
 	KeepManifests int
 	// GCInterval is how often the background indexer runs GC. Default 1m.
 	GCInterval time.Duration
+	// IdleFold is how long the WAL must go without new writes before the
+	// indexer folds it whatever its size, so an idle index ends up fully
+	// folded. Default 1s.
+	IdleFold time.Duration
 	// Seed makes clustering deterministic.
 	Seed int64
 }
@@ -54,6 +58,9 @@ func (o *IndexerOptions) fill() {
 	}
 	if o.GCInterval == 0 {
 		o.GCInterval = time.Minute
+	}
+	if o.IdleFold == 0 {
+		o.IdleFold = time.Second
 	}
 }
 
@@ -90,18 +97,25 @@ func (ix *Index) run() {
 	gcTick := time.NewTicker(ix.db.opts.Indexer.GCInterval)
 	defer gcTick.Stop()
 	backoff := 10 * time.Millisecond
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
 	for {
+		force := false
 		select {
 		case <-ix.stop:
 			return
 		case <-ix.kick:
+			idle.Reset(ix.db.opts.Indexer.IdleFold)
+		case <-idle.C:
+			force = true
 		case <-gcTick.C:
 			if _, err := ix.GC(ctx); err != nil && ctx.Err() == nil {
 				ix.bgErr.Store(err)
 			}
 		}
 		for ctx.Err() == nil {
-			did, err := ix.compactOnce(ctx, false)
+			did, err := ix.compactOnce(ctx, force)
+			force = false
 			if err != nil {
 				if errors.Is(err, ErrIndexNotFound) || errors.Is(err, ErrClosed) {
 					return
@@ -119,6 +133,14 @@ func (ix *Index) run() {
 			if !did {
 				break
 			}
+		}
+		// Whatever stays below the fold threshold is folded once the
+		// index has been idle for IdleFold.
+		ix.mu.Lock()
+		pendingWAL := ix.cur != nil && len(ix.cur.m.WAL) > 0
+		ix.mu.Unlock()
+		if pendingWAL && !force {
+			idle.Reset(ix.db.opts.Indexer.IdleFold)
 		}
 	}
 }
@@ -165,7 +187,12 @@ func (ix *Index) compactOnce(ctx context.Context, force bool) (bool, error) {
 	if nw == 0 {
 		return false, nil
 	}
-	threshold := o.FoldThreshold
+	// Fold once the WAL holds FoldThreshold vectors or 1/8 of the
+	// neighborhoods' vectors, whichever is more: each fold rewrites the
+	// neighborhoods it touches, so folding in proportion to the index size
+	// bounds write amplification while the index grows.
+	indexed := m.nbhdCount()
+	threshold := max(o.FoldThreshold, indexed/8)
 	if len(m.Neighborhoods) == 0 {
 		threshold = o.BuildThreshold
 	}
@@ -190,8 +217,24 @@ func (ix *Index) compactOnce(ctx context.Context, force bool) (bool, error) {
 		}
 	}
 	b := &foldBuild{ix: ix, v: v, dim: m.Config.Dimension, metric: m.Config.Metric}
-	if len(m.Neighborhoods) == 0 {
+	if len(m.Neighborhoods) == 0 || count > indexed {
+		// First build, or the WAL outgrew the neighborhoods: cluster
+		// everything afresh (better partitions than assigning and
+		// splitting, and no more work).
 		var live []rec
+		if len(m.Neighborhoods) > 0 {
+			segs, err := ix.loadNbhds(ctx, v, nil, &st)
+			if err != nil {
+				return false, err
+			}
+			for _, s := range segs {
+				for r := range s.Len() {
+					if _, newer := latest[s.Key(r)]; !newer {
+						live = append(live, rec{s, int32(r), s.Seq(r)})
+					}
+				}
+			}
+		}
 		for _, k := range order {
 			if r := latest[k]; !r.s.Deleted(int(r.row)) {
 				live = append(live, r)
