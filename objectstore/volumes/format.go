@@ -15,7 +15,8 @@ import (
 //	0      4     magic "VBV\x01" (the last byte is the format version)
 //	4      1     flags: 1 = tombstone (the object was deleted; no payload)
 //	5      3     reserved, zero
-//	8      8     version (uint64 LE): 1 + the newest version the writer saw
+//	8      8     version (uint64 LE): above every version the writer saw,
+//	             and at least the wall clock in nanoseconds (ops.go nextVersion)
 //	16     8     write id (uint64 LE, random): the ETag
 //	24     8     modification time (int64 LE, Unix nanoseconds)
 //	32     4     CRC32C of the payload (uint32 LE)

@@ -30,8 +30,7 @@ func (s *Store) List(ctx context.Context, opts objectstore.ListOptions) (objects
 			return objectstore.Page{}, err
 		}
 		for _, k := range keys {
-			res := s.probe(ctx, k, func(int) bool { return false })
-			vw, err := s.resolve("list", k, res)
+			vw, res, err := s.look(ctx, "list", k, func(int) bool { return false })
 			if err != nil {
 				return objectstore.Page{}, err
 			}

@@ -205,6 +205,65 @@ func (s *Store) readRepairer(ctx context.Context) {
 
 func (s *Store) primary(key string) int { return stripeOf(key) % len(s.vols) }
 
+// settled reports whether the newest version seen is held by a write
+// quorum (or there is none).
+func (s *Store) settled(vw view) bool { return !vw.found || len(vw.holders) >= s.w }
+
+// look probes key and resolves its newest version. A newest version held by
+// fewer than W volumes (a write that failed part-way, or a write quorum
+// with a member down) is first written back to a write quorum, under the
+// key's lock, so that nothing a read returns can later disappear (the
+// write-back phase of the ABD register).
+func (s *Store) look(ctx context.Context, op, key string, full func(int) bool) (view, []copyResult, error) {
+	res := s.probe(ctx, key, full)
+	vw, err := s.resolve(op, key, res)
+	if err != nil || s.settled(vw) {
+		return vw, res, err
+	}
+	unlock, err := s.lockKey(ctx, key)
+	if err != nil {
+		return vw, res, fmt.Errorf("%s %s: write back: %w", op, key, err)
+	}
+	defer unlock()
+	return s.writeBack(ctx, op, key, false)
+}
+
+// writeBack re-reads every copy of key and writes the newest version to
+// the volumes that lack it until a write quorum holds it. The caller holds
+// the key's lock; overwrite is resolveFor's.
+func (s *Store) writeBack(ctx context.Context, op, key string, overwrite bool) (view, []copyResult, error) {
+	res := s.probe(ctx, key, func(int) bool { return true })
+	vw, err := s.resolveFor(op, key, res, overwrite)
+	if err != nil || s.settled(vw) {
+		return vw, res, err
+	}
+	raw := res[vw.holders[0]].raw
+	for i, r := range res {
+		if r.state == unavailable || r.state == present && r.hdr.same(vw.newest) {
+			continue
+		}
+		if s.writeCopy(ctx, s.vols[i], key, raw) == nil {
+			vw.holders = append(vw.holders, i)
+			res[i] = copyResult{state: present, complete: r.complete, hdr: vw.newest, raw: raw}
+		}
+	}
+	s.stats.writeBacks.Add(1)
+	if !s.settled(vw) {
+		s.stats.noQuorum.Add(1)
+		return vw, res, fmt.Errorf("%s %s: version %d is on %d volumes and cannot be written back to %d: %w", op, key, vw.newest.version, len(vw.holders), s.w, ErrNoQuorum)
+	}
+	return vw, res, nil
+}
+
+// nextVersion returns the version of a new write: above every version seen
+// and at least the wall clock in nanoseconds. The clock matters: a write
+// that failed part-way may sit on a volume that is down now and come back
+// later; writers are serialized by the key's lock, so stamping versions
+// with the (shared, single-machine) clock keeps every later write above it.
+func nextVersion(vw view) uint64 {
+	return max(vw.newest.version+1, uint64(time.Now().UnixNano()))
+}
+
 // Get returns the newest version of key, verified.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs, error) {
 	if s.single != nil {
@@ -214,8 +273,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs,
 		return nil, objectstore.Attrs{}, err
 	}
 	p := s.primary(key)
-	res := s.probe(ctx, key, func(i int) bool { return i == p })
-	vw, err := s.resolve("get", key, res)
+	vw, res, err := s.look(ctx, "get", key, func(i int) bool { return i == p })
 	if err != nil {
 		return nil, objectstore.Attrs{}, err
 	}
@@ -240,8 +298,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs,
 // retryGet re-runs Get once after a race with a writer; a second failure is
 // reported as corruption, never as data.
 func (s *Store) retryGet(ctx context.Context, key string) ([]byte, objectstore.Attrs, error) {
-	res := s.probe(ctx, key, func(int) bool { return true })
-	vw, err := s.resolve("get", key, res)
+	vw, res, err := s.look(ctx, "get", key, func(int) bool { return true })
 	if err != nil {
 		return nil, objectstore.Attrs{}, err
 	}
@@ -265,8 +322,7 @@ func (s *Store) Head(ctx context.Context, key string) (objectstore.Attrs, error)
 	if err := begin(ctx, "head", key); err != nil {
 		return objectstore.Attrs{}, err
 	}
-	res := s.probe(ctx, key, func(int) bool { return false })
-	vw, err := s.resolve("head", key, res)
+	vw, res, err := s.look(ctx, "head", key, func(int) bool { return false })
 	if err != nil {
 		return objectstore.Attrs{}, err
 	}
@@ -289,8 +345,7 @@ func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) 
 		return nil, objectstore.Attrs{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		res := s.probe(ctx, key, func(int) bool { return false })
-		vw, err := s.resolve("get", key, res)
+		vw, res, err := s.look(ctx, "get", key, func(int) bool { return false })
 		if err != nil {
 			return nil, objectstore.Attrs{}, err
 		}
@@ -357,6 +412,9 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, cond objectsto
 	defer unlock()
 	res := s.probe(ctx, key, func(int) bool { return false })
 	vw, err := s.resolveFor("put", key, res, true)
+	if err == nil && !s.settled(vw) {
+		vw, res, err = s.writeBack(ctx, "put", key, true)
+	}
 	if err != nil {
 		return objectstore.Attrs{}, err
 	}
@@ -368,7 +426,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, cond objectsto
 	case cond.IfMatch != "" && vw.newest.etag() != cond.IfMatch:
 		return objectstore.Attrs{}, fmt.Errorf("put %s: if-match %s but the etag is %s: %w", key, cond.IfMatch, vw.newest.etag(), objectstore.ErrPreconditionFailed)
 	}
-	raw, h := encodeCopy(header{version: vw.newest.version + 1, writeID: randUint64(), mod: time.Now()}, data)
+	raw, h := encodeCopy(header{version: nextVersion(vw), writeID: randUint64(), mod: time.Now()}, data)
 	if err := s.writeQuorum(ctx, "put", key, raw); err != nil {
 		return objectstore.Attrs{}, err
 	}
@@ -390,13 +448,16 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	defer unlock()
 	res := s.probe(ctx, key, func(int) bool { return false })
 	vw, err := s.resolveFor("delete", key, res, true)
+	if err == nil && !s.settled(vw) {
+		vw, res, err = s.writeBack(ctx, "delete", key, true)
+	}
 	if err != nil {
 		return err
 	}
 	if !vw.live() && !hasCorrupt(res) {
 		return nil
 	}
-	raw, _ := encodeCopy(header{tombstone: true, version: vw.newest.version + 1, writeID: randUint64(), mod: time.Now()}, nil)
+	raw, _ := encodeCopy(header{tombstone: true, version: nextVersion(vw), writeID: randUint64(), mod: time.Now()}, nil)
 	return s.writeQuorum(ctx, "delete", key, raw)
 }
 

@@ -59,11 +59,12 @@ type Stats struct {
 	ReadRepairQueued int64
 	ReadRepaired     int64 // copies rewritten by read repair
 	NoQuorum         int64 // operations failed with ErrNoQuorum
+	WriteBacks       int64 // versions found on fewer than W volumes and written back before use
 }
 
 type counters struct {
 	scrubPasses, scrubObjects, scrubCopies, missing, stale, corrupt, repaired, unrepairable, scrubBytes atomic.Int64
-	corruptSeen, readRepairQueued, readRepaired, noQuorum                                               atomic.Int64
+	corruptSeen, readRepairQueued, readRepaired, noQuorum, writeBacks                                   atomic.Int64
 }
 
 // Stats returns the cumulative counters.
@@ -74,7 +75,7 @@ func (s *Store) Stats() Stats {
 		CopiesMissing: c.missing.Load(), CopiesStale: c.stale.Load(), CopiesCorrupt: c.corrupt.Load(),
 		CopiesRepaired: c.repaired.Load(), Unrepairable: c.unrepairable.Load(), ScrubBytes: c.scrubBytes.Load(),
 		CorruptSeen: c.corruptSeen.Load(), ReadRepairQueued: c.readRepairQueued.Load(), ReadRepaired: c.readRepaired.Load(),
-		NoQuorum: c.noQuorum.Load(),
+		NoQuorum: c.noQuorum.Load(), WriteBacks: c.writeBacks.Load(),
 	}
 }
 

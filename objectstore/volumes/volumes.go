@@ -19,8 +19,14 @@
 //     copy from one, the header from the rest) and serve the newest version,
 //     from another copy if the first fails its checksum. At least R volumes
 //     that hold a complete replica must answer, or the read fails with
-//     ErrNoQuorum. Copies found missing, stale or corrupt are repaired in
-//     the background (read repair).
+//     ErrNoQuorum. A newest version that fewer than W volumes hold (a write
+//     that failed part-way) is first written back to W volumes, so a value
+//     once returned can never disappear. Copies found missing, stale or
+//     corrupt are repaired in the background (read repair).
+//   - Versions are above every version seen and at least the wall clock in
+//     nanoseconds, so a part-way write on a volume that was down cannot
+//     come back and beat writes acknowledged meanwhile (this assumes the
+//     machine's clock does not step back across such a gap).
 //   - Scrub (scrub.go) walks every object, verifies every copy and rewrites
 //     the bad ones, and refills a volume that came back empty.
 //
