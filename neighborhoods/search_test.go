@@ -264,3 +264,24 @@ func TestExactModeThroughPartition(t *testing.T) {
 		}
 	}
 }
+
+func TestScanSegmentDoesNotAllocate(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	recs := make([]Record, 300)
+	for i := range recs {
+		recs[i] = Record{Key: fmt.Sprint(i), Vector: randVec(r, 64)}
+	}
+	for _, m := range []Metric{Euclidean, Cosine} {
+		data, _ := EncodeSegment(64, m, recs)
+		seg, _ := DecodeSegment(data)
+		q := randVec(r, 64)
+		top := NewTopK(10)
+		allocs := testing.AllocsPerRun(50, func() {
+			top.Reset(10)
+			ScanSegment(seg, m, q, top, 0, nil)
+		})
+		if allocs != 0 {
+			t.Errorf("%v: ScanSegment allocates %v times per call", m, allocs)
+		}
+	}
+}
