@@ -229,6 +229,11 @@ func (r *Report) Markdown() string {
 		if c.Note != "" {
 			notes = append(notes, c.Engine+": "+c.Note)
 		}
+		if c.RSSBuiltBytes > 0 {
+			mb := func(b int64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 0, 64) }
+			notes = append(notes, fmt.Sprintf("%s: build = ingest %.1f s + first build %.1f s; resident memory (VmRSS) %s MiB before ingest, %s MiB after the build, %s MiB after the queries, peak (VmHWM) %s MiB — the bench process also holds the data set",
+				c.Engine, c.IngestSeconds, c.IndexSeconds, mb(c.RSSBeforeBytes), mb(c.RSSBuiltBytes), mb(c.RSSAfterBytes), mb(c.HWMBytes)))
+		}
 	}
 	notes = append(notes, r.Notes...)
 	if len(notes) > 0 {
