@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -228,6 +229,7 @@ func BenchmarkQueryVectors(b *testing.B) {
 		env := fashionIndex(b)
 		d := env.data
 		lat := make([]time.Duration, b.N)
+		runtime.GC()
 		b.ResetTimer()
 		start := time.Now()
 		var next atomic.Int64

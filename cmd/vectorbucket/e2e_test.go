@@ -336,6 +336,32 @@ func TestE2ECLI(t *testing.T) {
 		t.Fatalf("import fvecs: %s", out)
 	}
 
+	// Parquet and Arrow files with a key column.
+	tbl := &datasets.VectorTable{Dim: 4, N: 50}
+	for i := range 50 {
+		tbl.Vectors = append(tbl.Vectors, 0, 0, 0, float32(i+2))
+		tbl.Keys = append(tbl.Keys, fmt.Sprintf("pq%02d", i))
+	}
+	pq, arrowPath := filepath.Join(dir, "items.parquet"), filepath.Join(dir, "items.arrow")
+	if err := datasets.WriteParquetFile(pq, tbl); err != nil {
+		t.Fatal(err)
+	}
+	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", pq); !strings.Contains(out, "imported 50 vectors") {
+		t.Fatalf("import parquet: %s", out)
+	}
+	for i := range tbl.Keys {
+		tbl.Keys[i] = strings.Replace(tbl.Keys[i], "pq", "ar", 1)
+	}
+	if err := datasets.WriteArrowFile(arrowPath, tbl); err != nil {
+		t.Fatal(err)
+	}
+	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", "--limit", "20", arrowPath); !strings.Contains(out, "imported 20 vectors") {
+		t.Fatalf("import arrow: %s", out)
+	}
+	if out := p.cli(t, "get", "--bucket", "shop", "--index", "items", "--data", "pq07", "ar19", "ar20"); strings.Count(out, `"key"`) != 2 || !strings.Contains(out, `"pq07"`) {
+		t.Fatalf("get imported: %s", out)
+	}
+
 	out := p.cli(t, "query", "--bucket", "shop", "--index", "items", "--vector", "[0,1,0,0]", "--top-k", "2", "--filter", `{"color":{"$in":["blue","red"]}}`)
 	var qr struct {
 		DistanceMetric string
@@ -350,8 +376,8 @@ func TestE2ECLI(t *testing.T) {
 		t.Fatalf("get: %s (%v)", out, err)
 	}
 	out = p.cli(t, "list", "--bucket", "shop", "--index", "items")
-	if n := strings.Count(out, "\n"); n != 1002 {
-		t.Fatalf("list: %d lines, want 1002", n)
+	if n := strings.Count(out, "\n"); n != 1072 {
+		t.Fatalf("list: %d lines, want 1072", n)
 	}
 	if out := p.cli(t, "indexes", "list", "--bucket", "shop"); !strings.HasPrefix(out, "items\t") {
 		t.Fatalf("indexes list: %s", out)
