@@ -201,6 +201,9 @@ func (r *Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "%s%s: %d train × %d-d, %s, %d queries, k=%d, search threads %d, build threads %d.\n",
 		r.Dataset, syn, r.NTrain, r.Dim, r.Metric, r.NQueries, r.K, r.SearchThreads, r.BuildThreads)
+	if r.Description != "" {
+		fmt.Fprintf(&b, "Data: %s.\n", r.Description)
+	}
 	fmt.Fprintf(&b, "Machine: %s (%d CPUs), %s; load average at start %q, at end %q.\n\n",
 		r.Machine, r.NumCPU, r.GoVersion, r.LoadAvgStart, r.LoadAvgEnd)
 	b.WriteString("| engine | build | build s | index MB | params | recall@10 | QPS | p50 ms | p95 ms | p99 ms |\n")

@@ -56,6 +56,7 @@ Example:
 		workDir     = fs.String("work-dir", "", "directory for temporary stores (default the system temporary directory)")
 		noInstall   = fs.Bool("no-install", false, "fail instead of installing a missing data set")
 		quiet       = fs.Bool("quiet", false, "no progress bars")
+		from        = fs.String("from", "", "re-render the tables, CSV and plots of an earlier run from its results.json (no measuring; --dataset not needed)")
 		s3c         = bench.S3FromEnv()
 	)
 	fs.StringVar(&s3c.Endpoint, "s3-endpoint", s3c.Endpoint, "S3 endpoint for --mode s3 (env VECTORBUCKET_TEST_S3_ENDPOINT)")
@@ -64,6 +65,17 @@ Example:
 	fs.StringVar(&s3c.AccessKey, "s3-access-key", s3c.AccessKey, "S3 access key (env VECTORBUCKET_TEST_S3_ACCESS_KEY)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
+	}
+	if *from != "" {
+		rep, err := bench.ReadJSON(*from)
+		if err != nil {
+			return err
+		}
+		dir := *out
+		if dir == "" {
+			dir = filepath.Dir(*from)
+		}
+		return writeReport(rep, dir, stdout)
 	}
 	if *dataset == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "vectorbucket bench: --dataset is required and there are no positional arguments")
@@ -98,6 +110,12 @@ Example:
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
+	return writeReport(rep, dir, stdout)
+}
+
+// writeReport writes the result files and results.md into dir and prints
+// the tables.
+func writeReport(rep *bench.Report, dir string, stdout io.Writer) error {
 	paths, err := rep.WriteFiles(dir)
 	if err != nil {
 		return err
@@ -107,7 +125,7 @@ Example:
 	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", mdPath, err)
 	}
-	fmt.Fprintf(stdout, "\n%s\nwrote %s, %s in %s\n", md, strings.Join(paths, ", "), mdPath, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second))
+	fmt.Fprintf(stdout, "\n%s\nwrote %s, %s (run took %s)\n", md, strings.Join(paths, ", "), mdPath, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second))
 	return nil
 }
 
