@@ -131,3 +131,38 @@ func TestConditionSeesPartialWriteConsistently(t *testing.T) {
 		t.Fatalf("get = %q after a create-only put was refused because the key existed", got)
 	}
 }
+
+// TestRefillNotDeclaredWhileWritesFail: a volume that came back but fails
+// writes is not declared a complete replica.
+func TestRefillNotDeclaredWhileWritesFail(t *testing.T) {
+	ds := dirs(t, 3)
+	s := open(t, ds, volumes.Options{NoReadRepair: true})
+	want := putAll(t, s, 5)
+	if err := removeVolume(ds[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(ds[1], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A pass limited to a prefix attaches the volume but never declares it.
+	if rep, err := s.Scrub(t.Context(), volumes.ScrubOptions{Prefix: "none/"}); err != nil || len(rep.Refilled) != 0 {
+		t.Fatalf("prefix pass: %v, %v", rep, err)
+	}
+	fix := breakWrites(t, ds[1])
+	rep, err := s.Scrub(t.Context(), volumes.ScrubOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Refilled) != 0 || rep.Unrepairable != 5 {
+		t.Fatalf("pass with the volume unwritable: %v; want 5 unrepairable copies and no refill", rep)
+	}
+	if _, err := os.Stat(filepath.Join(ds[1], "VOLUME")); err == nil {
+		t.Fatal("an unwritable, empty volume was declared a complete replica")
+	}
+	fix()
+	rep, err = s.Scrub(t.Context(), volumes.ScrubOptions{})
+	if err != nil || len(rep.Refilled) != 1 || rep.Repaired != 5 {
+		t.Fatalf("pass after the volume healed: %v, %v; want it refilled with 5 copies", rep, err)
+	}
+	checkAll(t, s, want)
+}

@@ -119,7 +119,9 @@ func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (rep Report, err e
 			rep.Detached = append(rep.Detached, v.idx)
 			continue
 		}
-		if err := s.attach(v); err != nil {
+		if v.laidOut() {
+			v.misses.Store(0) // refilling already: count this pass's misses
+		} else if err := s.attach(v); err != nil {
 			rep.Detached = append(rep.Detached, v.idx)
 			continue
 		}

@@ -102,6 +102,9 @@ type volume struct {
 	mu     sync.RWMutex
 	st     *local.Store // nil while detached
 	misses atomic.Int64 // failed writes since attached
+	// retired holds stores replaced by a re-attach; operations may still be
+	// using them, so they are closed only with the Store.
+	retired []*local.Store
 }
 
 func (v *volume) store() *local.Store {
@@ -289,14 +292,27 @@ func (s *Store) attach(v *volume) error {
 		return fmt.Errorf("attach volume %s: %w", v.dir, err)
 	}
 	v.mu.Lock()
-	old := v.st
+	if v.st != nil {
+		v.retired = append(v.retired, v.st)
+	}
 	v.st = st
 	v.misses.Store(0)
 	v.mu.Unlock()
-	if old != nil {
-		_ = old.Close()
-	}
 	return nil
+}
+
+// laidOut reports whether v is attached and its local store's directories
+// exist (they do not in a directory that came back empty).
+func (v *volume) laidOut() bool {
+	if v.store() == nil {
+		return false
+	}
+	for _, d := range []string{"objects", "tmp", lockDir} {
+		if fi, err := os.Stat(filepath.Join(v.dir, d)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // Close stops read repair and releases the volumes.
@@ -308,9 +324,14 @@ func (s *Store) Close() error {
 	s.done.Wait()
 	var errs []error
 	for _, v := range s.vols {
-		if st := v.store(); st != nil {
-			errs = append(errs, st.Close())
+		v.mu.Lock()
+		for _, st := range append(v.retired, v.st) {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
 		}
+		v.st, v.retired = nil, nil
+		v.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
