@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -71,6 +72,10 @@ type Config struct {
 	QueryPageSize int
 	// Now is the clock (query page tokens); default time.Now.
 	Now func() time.Time
+	// PathPrefix, e.g. "/s3v", serves the API under a path prefix (for a
+	// reverse proxy or an SDK endpoint like http://host/s3v); /health and
+	// /metrics stay at the root. Default none.
+	PathPrefix string
 	// MaxInFlight bounds the API requests served at once; more are
 	// answered at once with ServiceUnavailableException (503), which the
 	// AWS SDKs retry with backoff. 0 means no bound.
@@ -117,6 +122,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	cfg.PathPrefix = strings.TrimSuffix(cfg.PathPrefix, "/")
+	if cfg.PathPrefix != "" && (!strings.HasPrefix(cfg.PathPrefix, "/") || strings.ContainsAny(cfg.PathPrefix, "*:?#%")) {
+		return nil, fmt.Errorf("server: PathPrefix %q must start with / and be a plain path", cfg.PathPrefix)
 	}
 	m, err := newHTTPMetrics(cfg.Registry)
 	if err != nil {
@@ -194,16 +203,17 @@ func (s *Server) routes() *gin.Engine {
 		api.OpDeleteVectors:                   s.deleteVectors,
 		api.OpQueryVectors:                    s.queryVectors,
 	}
+	g := e.Group(s.cfg.PathPrefix)
 	for _, op := range api.BodyOperations {
 		h, ok := ops[op]
 		if !ok {
 			panic("server: no handler for " + op)
 		}
-		e.POST("/"+op, s.serve(op, h))
+		g.POST("/"+op, s.serve(op, h))
 	}
-	e.GET("/tags/*arn", s.serve(api.OpListTagsForResource, s.listTagsForResource))
-	e.POST("/tags/*arn", s.serve(api.OpTagResource, s.tagResource))
-	e.DELETE("/tags/*arn", s.serve(api.OpUntagResource, s.untagResource))
+	g.GET("/tags/*arn", s.serve(api.OpListTagsForResource, s.listTagsForResource))
+	g.POST("/tags/*arn", s.serve(api.OpTagResource, s.tagResource))
+	g.DELETE("/tags/*arn", s.serve(api.OpUntagResource, s.untagResource))
 	e.GET("/health", func(c *gin.Context) {
 		c.Set(keyOp, "Health")
 		c.Header("Content-Type", "application/json")

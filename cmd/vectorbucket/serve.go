@@ -26,6 +26,7 @@ type serveConfig struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	maxInFlight     int
+	pathPrefix      string
 }
 
 const serveHelp = `Runs the Amazon S3 Vectors API (POST /<Operation>, /tags/{arn}) with
@@ -59,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.credentialsFile, "credentials-file", "", "file of access keys and secrets (several users); see above")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.pathPrefix, "path-prefix", "", "serve the API under this path (e.g. /s3v, for an endpoint http://host/s3v)")
 	fs.IntVar(&cfg.maxInFlight, "max-inflight", 512, "API requests served at once; more get ServiceUnavailable (503), which SDKs retry (0: no bound)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
 	if err := parse(fs, args, stdout); err != nil {
@@ -144,7 +146,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open index catalog: %w", err)
 	}
-	scfg := server.Config{Backend: server.NewIndexBackend(db), Region: cfg.region, AccountID: cfg.account, Logger: log, MaxInFlight: cfg.maxInFlight}
+	scfg := server.Config{Backend: server.NewIndexBackend(db), Region: cfg.region, AccountID: cfg.account, Logger: log, MaxInFlight: cfg.maxInFlight, PathPrefix: cfg.pathPrefix}
 	if users != nil {
 		v, err := server.NewVerifier(users)
 		if err != nil {
