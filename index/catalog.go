@@ -32,6 +32,9 @@ type Options struct {
 	Now func() time.Time
 	// Indexer tunes the background indexer and GC of every opened index.
 	Indexer IndexerOptions
+	// MaxBuckets and MaxIndexesPerBucket are the catalog quotas; defaults
+	// 10,000 each, as on S3 Vectors.
+	MaxBuckets, MaxIndexesPerBucket int
 	// CacheBytes bounds the cache of decoded neighborhood and WAL objects
 	// shared by all indexes of the DB; default 1 GiB.
 	CacheBytes int64
@@ -49,6 +52,12 @@ func (o *Options) fill() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxBuckets == 0 {
+		o.MaxBuckets = MaxBuckets
+	}
+	if o.MaxIndexesPerBucket == 0 {
+		o.MaxIndexesPerBucket = MaxIndexesPerBucket
 	}
 	if o.CacheBytes == 0 {
 		o.CacheBytes = 1 << 30
@@ -164,6 +173,9 @@ func (db *DB) CreateBucket(ctx context.Context, name string, opts BucketOptions)
 		return Bucket{}, err
 	}
 	if err := ValidateTags(opts.Tags); err != nil {
+		return Bucket{}, err
+	}
+	if err := db.checkQuota(ctx, bucketPrefix, db.opts.MaxBuckets, "vector buckets"); err != nil {
 		return Bucket{}, err
 	}
 	rec := &bucketRecord{V: recordV1, Name: name, Created: db.opts.Now().UnixNano(), Encryption: opts.Encryption, Tags: maps.Clone(opts.Tags)}
@@ -356,6 +368,21 @@ func (db *DB) BucketPolicy(ctx context.Context, bucket string) (string, error) {
 // DeleteBucketPolicy removes a bucket's policy; removing none is not an error.
 func (db *DB) DeleteBucketPolicy(ctx context.Context, bucket string) error {
 	return db.updateBucket(ctx, bucket, func(r *bucketRecord) error { r.Policy = nil; return nil })
+}
+
+// checkQuota fails with ErrQuotaExceeded when dir already holds limit
+// records. Concurrent creates may overshoot by their number.
+func (db *DB) checkQuota(ctx context.Context, dir string, limit int, what string) error {
+	n := 0
+	for _, err := range listAfter(ctx, db.store, dir, "") {
+		if err != nil {
+			return fmt.Errorf("count %s: %w", what, err)
+		}
+		if n++; n >= limit {
+			return fmt.Errorf("at most %d %s: %w", limit, what, ErrQuotaExceeded)
+		}
+	}
+	return nil
 }
 
 func newID() string {

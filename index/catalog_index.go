@@ -110,6 +110,9 @@ func (db *DB) CreateIndex(ctx context.Context, bucket, name string, cfg IndexCon
 	if brec.Deleting {
 		return IndexInfo{}, fmt.Errorf("%s is being deleted: %w", bucket, ErrBucketNotFound)
 	}
+	if err := db.checkQuota(ctx, indexPrefix+escape(bucket)+"/", db.opts.MaxIndexesPerBucket, "indexes per bucket"); err != nil {
+		return IndexInfo{}, err
+	}
 	if cfg.Encryption.SSEType == "AES256" && brec.Encryption.SSEType != "" && cfg.Encryption.KMSKeyARN == "" {
 		cfg.Encryption = brec.Encryption
 	}

@@ -182,3 +182,26 @@ func TestCatalogIndexes(t *testing.T) {
 		t.Errorf("recreated index holds %v, %v", got, err)
 	}
 }
+
+func TestCatalogQuotas(t *testing.T) {
+	ctx := context.Background()
+	db := newTestDB(t, Options{MaxBuckets: 2, MaxIndexesPerBucket: 1, Indexer: IndexerOptions{Disabled: true}})
+	for _, b := range []string{"b-1", "b-2"} {
+		if _, err := db.CreateBucket(ctx, b, BucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateBucket(ctx, "b-3", BucketOptions{}); !errors.Is(err, ErrQuotaExceeded) {
+		t.Errorf("third bucket: %v, want ErrQuotaExceeded", err)
+	}
+	cfg := IndexConfig{Dimension: 2, Metric: neighborhoods.Euclidean}
+	if _, err := db.CreateIndex(ctx, "b-1", "ix1", cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateIndex(ctx, "b-1", "ix2", cfg, nil); !errors.Is(err, ErrQuotaExceeded) {
+		t.Errorf("second index: %v, want ErrQuotaExceeded", err)
+	}
+	if _, err := db.CreateIndex(ctx, "b-2", "ix2", cfg, nil); err != nil {
+		t.Errorf("index in another bucket: %v", err)
+	}
+}
