@@ -50,8 +50,8 @@
  *     listing started; a reader getting objects one by one is covered
  *     because a deletion it would see at object i is ordered before its
  *     single step in another interleaving.
- *   - One GC and one indexer at a time (the index runs them under a lease);
- *     writer epochs and the catalog are not modelled.
+ *   - One GC and one indexer at a time; writer epochs and the catalog are
+ *     not modelled.
  *   - Object ids and generations are bounded (NW, NNB, MAXG), as are the
  *     indexer's commits (FOLDS), GC passes (GCPASSES) and reads (READS).
  *
