@@ -249,7 +249,13 @@ func (s *Server) observe(c *gin.Context) {
 	if op == "" {
 		op = "unknown"
 	}
-	s.metrics.observe(op, c.Writer.Status(), c.GetString(keyCode), time.Since(start))
+	d := time.Since(start)
+	s.metrics.observe(op, c.Writer.Status(), c.GetString(keyCode), d)
+	if s.log.Enabled(c.Request.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "op", op, "method", c.Request.Method, "path", c.Request.URL.EscapedPath(), "status", c.Writer.Status(),
+			"code", c.GetString(keyCode), "duration", d, "bytesIn", c.Request.ContentLength, "bytesOut", c.Writer.Size(),
+			"remote", c.Request.RemoteAddr, "requestId", c.Writer.Header().Get(api.HeaderRequestID))
+	}
 }
 
 // recoverPanic turns a panic in a handler into InternalServerException.
@@ -373,7 +379,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.log.Error("request failed", "op", c.GetString(keyOp), "code", ae.Code, "err", err,
 			"requestId", c.Writer.Header().Get(api.HeaderRequestID))
 	} else {
-		s.log.Debug("request rejected", "op", c.GetString(keyOp), "code", ae.Code, "msg", ae.Message)
+		s.log.Debug("request rejected", "op", c.GetString(keyOp), "code", ae.Code, "message", ae.Message)
 	}
 	c.Set(keyCode, ae.Code)
 	api.WriteError(c.Writer, ae)

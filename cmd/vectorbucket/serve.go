@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&cfg.cacheBytes, "cache-bytes", "memory for decoded neighborhood and WAL objects (e.g. 512MiB, 2GiB)")
 	fs.StringVar(&cfg.credentialsFile, "credentials-file", "", "file of access keys and secrets (several users); see above")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
 	fs.StringVar(&cfg.pathPrefix, "path-prefix", "", "serve the API under this path (e.g. /s3v, for an endpoint http://host/s3v)")
 	fs.IntVar(&cfg.maxInFlight, "max-inflight", 512, "API requests served at once; more get ServiceUnavailable (503), which SDKs retry (0: no bound)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
@@ -174,7 +174,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	scrubDone := make(chan struct{})
 	go func() { defer close(scrubDone); st.scrub(scrubCtx, &cfg.store, log) }()
 	defer func() { stopScrub(); <-scrubDone }()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("vectorbucket serving", "addr", ln.Addr().String(), "store", st.describe, "region", cfg.region,
 		"account", cfg.account, "auth", users != nil, "users", len(users))
 	done := make(chan error, 1)
