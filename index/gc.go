@@ -21,7 +21,8 @@ type GCStats struct {
 }
 
 // GC deletes the index's manifests beyond the newest KeepManifests that are
-// older than the grace period, and every object no retained manifest
+// older than the grace period and were superseded longer than the grace
+// period ago, and every object no retained manifest
 // references once it is older than the grace period (so uncommitted
 // objects of in-flight writes survive). A crash at any point leaves only
 // unreferenced objects, which a later pass removes.
@@ -57,7 +58,12 @@ func (ix *Index) gc(ctx context.Context, grace time.Duration, keep int) (GCStats
 	}
 	var drop []objectstore.Attrs
 	for i, a := range mans {
-		retained := i >= len(mans)-keep || now.Sub(a.ModTime) < grace || a.Key >= cur.key
+		// Keep the newest, the young, and any generation that was the
+		// newest within the grace period: a reader may still be using it
+		// (readers trust a generation for at most half the grace period
+		// after they last saw it was the newest).
+		succeededRecently := i+1 < len(mans) && now.Sub(mans[i+1].ModTime) < grace
+		retained := i >= len(mans)-keep || now.Sub(a.ModTime) < grace || succeededRecently || a.Key >= cur.key
 		if !retained {
 			drop = append(drop, a)
 			continue
