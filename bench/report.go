@@ -189,6 +189,17 @@ func ReadJSON(path string) (*Report, error) {
 	return &r, nil
 }
 
+// storeKnob returns the nprobe values of the cold runs, so the warm sweep's
+// matching rows can sit next to them; -1 when there are none.
+func (r *Report) storeKnob(string) int {
+	for _, c := range r.Curves {
+		if c.Mode == "s3-cold" && len(c.Points) > 0 {
+			return c.Points[0].Knob
+		}
+	}
+	return -1
+}
+
 func formatRatio(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) + "×" }
 
 // Markdown renders the report as tables: the run, each engine's curve, and
@@ -219,6 +230,25 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.3f | %.0f | %.2f | %.2f | %.2f |\n",
 				eng, build, bs, mb, p.Params, p.Recall, p.QPS, p.P50ms, p.P95ms, p.P99ms)
 		}
+	}
+	var store strings.Builder
+	for _, c := range r.Curves {
+		if !strings.HasPrefix(c.Mode, "s3") {
+			continue
+		}
+		for _, p := range c.Points {
+			if c.Mode == "s3-warm" && c.InjectedLatency == "" && p.Knob != r.storeKnob(c.Engine) {
+				continue // the warm sweep: one row, at the cold runs' nprobe
+			}
+			fmt.Fprintf(&store, "| %s | %s | %d | %.3f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f (max %d) |\n",
+				c.Engine, p.Params, p.Queries, p.Recall, p.P50ms, p.P95ms, p.P99ms, p.StoreRequests, p.ObjectsFetched, p.BytesFetched/1e6, p.SequentialTrips, p.MaxSequentialTrip)
+		}
+	}
+	if store.Len() > 0 {
+		b.WriteString("\nObject-store runs, per query: store requests, objects and MB fetched, sequential store round trips:\n\n")
+		b.WriteString("| run | params | queries | recall@10 | p50 ms | p95 ms | p99 ms | requests | objects | MB | sequential trips |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString(store.String())
 	}
 	if len(r.Ratios) > 0 {
 		b.WriteString("\nOur QPS ÷ peer QPS at equal recall (log-QPS interpolated on each Pareto frontier):\n\n")
