@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,4 +182,29 @@ func BenchmarkRepair(b *testing.B) {
 		repaired += rep.Repaired * size
 	}
 	b.ReportMetric(float64(repaired)/spent.Seconds()/1e6, "refill-MB/s")
+}
+
+// BenchmarkParallelPut measures put throughput with 16 concurrent writers
+// on distinct keys, where fsyncs of different puts overlap.
+//
+//	go test -run '^$' -bench 'ParallelPut' ./objectstore/volumes
+func BenchmarkParallelPut(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("N%d/4KiB", n), func(b *testing.B) {
+			s := open(b, dirs(b, n), volumes.Options{})
+			data := make([]byte, 4<<10)
+			var next atomic.Int64
+			b.SetBytes(int64(len(data)))
+			b.SetParallelism(8) // 16 goroutines on 2 CPUs
+			b.RunParallel(func(pb *testing.PB) {
+				key := fmt.Sprintf("par/%d", next.Add(1))
+				for pb.Next() {
+					if _, err := s.Put(context.Background(), key, data, objectstore.Condition{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
