@@ -218,6 +218,12 @@ func (ix *Index) commit(ctx context.Context, base *view, next *manifest) (*view,
 	next.Epoch = max(ix.epoch, base.m.Epoch)
 	ix.mu.Unlock()
 	start := time.Now()
+	if start.Sub(time.Unix(0, base.verified.Load())) > ix.revalidateWindow() {
+		// The base may be old enough for GC to have collected its
+		// successor: re-read instead of risking a create-only write that
+		// succeeds only because the newer generation is gone.
+		return nil, errConflictRetry
+	}
 	key := manifestKey(ix.id, next.Seq)
 	if _, err := ix.store.Put(ctx, key, next.encode(), objectstore.CreateOnly()); err != nil {
 		if errors.Is(err, objectstore.ErrPreconditionFailed) {

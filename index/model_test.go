@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 )
@@ -100,7 +101,9 @@ func testModel(t *testing.T, metric neighborhoods.Metric) {
 	if testing.Short() {
 		ops = 120
 	}
-	db := newTestDB(t, Options{Indexer: IndexerOptions{BuildThreshold: 200, FoldThreshold: 50, NeighborhoodSize: 40, Seed: 1}})
+	// GC runs constantly with a short grace period, so readers race it.
+	db := newTestDB(t, Options{Indexer: IndexerOptions{BuildThreshold: 200, FoldThreshold: 50, NeighborhoodSize: 40, Seed: 1,
+		GCInterval: 20 * time.Millisecond, GCGrace: 400 * time.Millisecond, KeepManifests: 1}})
 	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +149,21 @@ func testModel(t *testing.T, metric neighborhoods.Metric) {
 	}
 	if len(v.m.Neighborhoods) == 0 || len(v.m.WAL) != 0 {
 		t.Errorf("after Compact: %d neighborhoods, %d WAL objects; want >0 and 0", len(v.m.Neighborhoods), len(v.m.WAL))
+	}
+	// After the grace period, GC leaves the newest generation and its objects only.
+	time.Sleep(500 * time.Millisecond)
+	if _, err := ix.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, err := range listAfter(ctx, db.store, dataDir(ix.id), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if want := 1 + len(v.m.objects()); n != want {
+		t.Errorf("%d objects after GC, want %d (one manifest and what it references)", n, want)
 	}
 }
 
