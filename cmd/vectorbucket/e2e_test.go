@@ -44,6 +44,9 @@ var (
 // binary builds the vectorbucket binary once per test run.
 func binary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and starts the vectorbucket binary (not in -short)")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "vectorbucket-e2e-")
 		if err != nil {
