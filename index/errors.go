@@ -39,6 +39,7 @@ type ValidationError struct {
 	Message string
 }
 
+// Error formats the field and message.
 func (e *ValidationError) Error() string {
 	if e.Field == "" {
 		return "validation failed: " + e.Message
