@@ -86,6 +86,9 @@ func TestE2EVolumes(t *testing.T) {
 // bucket (versitygw: scripts/versitygw.sh start && source .versitygw/env),
 // then shows a second server on the same bucket sees the first one's writes.
 func TestE2EStoreS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds and starts the vectorbucket binary (not in -short)")
+	}
 	ep := os.Getenv("VECTORBUCKET_TEST_S3_ENDPOINT")
 	if ep == "" {
 		if os.Getenv("CI") != "" {
