@@ -123,7 +123,8 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 	return out, nil
 }
 
-// ListOptions for vectors: pagination and parallel segments.
+// ListVectorsOptions page through the vectors of an index, optionally in
+// parallel segments.
 type ListVectorsOptions struct {
 	GetOptions
 	// MaxResults is the page size, 1–1000; 0 means 500.
