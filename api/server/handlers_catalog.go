@@ -52,7 +52,8 @@ func (s *Server) indexARN(bucket, index string) string {
 	return api.IndexARN(s.cfg.Region, s.cfg.AccountID, bucket, index)
 }
 
-func maxResults(p *int) int {
+// deref returns *p, or 0 for nil (an omitted optional integer).
+func deref(p *int) int {
 	if p == nil {
 		return 0
 	}
@@ -92,7 +93,7 @@ func (s *Server) listVectorBuckets(ctx context.Context, _ *gin.Context, body []b
 	if e := api.Decode(body, &req); e != nil {
 		return nil, e
 	}
-	bs, next, err := s.cfg.Backend.ListBuckets(ctx, Page{Prefix: req.Prefix, MaxResults: maxResults(req.MaxResults), Token: req.NextToken})
+	bs, next, err := s.cfg.Backend.ListBuckets(ctx, Page{Prefix: req.Prefix, MaxResults: deref(req.MaxResults), Token: req.NextToken})
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +223,7 @@ func (s *Server) listIndexes(ctx context.Context, _ *gin.Context, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	ixs, next, err := s.cfg.Backend.ListIndexes(ctx, bucket, Page{Prefix: req.Prefix, MaxResults: maxResults(req.MaxResults), Token: req.NextToken})
+	ixs, next, err := s.cfg.Backend.ListIndexes(ctx, bucket, Page{Prefix: req.Prefix, MaxResults: deref(req.MaxResults), Token: req.NextToken})
 	if err != nil {
 		return nil, err
 	}

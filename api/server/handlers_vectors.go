@@ -51,9 +51,9 @@ func (s *Server) listVectors(ctx context.Context, _ *gin.Context, body []byte) (
 	}
 	o := ListOptions{
 		Want:         Want{Data: req.ReturnData, Metadata: req.ReturnMetadata},
-		MaxResults:   maxResults(req.MaxResults),
+		MaxResults:   deref(req.MaxResults),
 		Token:        req.NextToken,
-		SegmentCount: maxResults(req.SegmentCount),
+		SegmentCount: deref(req.SegmentCount),
 		SegmentIndex: req.SegmentIndex,
 	}
 	vs, next, err := s.cfg.Backend.ListVectors(ctx, bucket, index, o)

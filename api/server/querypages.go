@@ -33,6 +33,8 @@ import (
 const (
 	queryTokenTTL     = 10 * time.Minute
 	queryPagesEntries = 256
+	// queryPagesResults bounds the results kept over all entries.
+	queryPagesResults = 500_000
 	queryTokenVersion = "q1"
 )
 
@@ -159,25 +161,30 @@ func (p *queryPages) page(fp, token string, size int, run func() ([]api.QueryOut
 	return out, e.metric, next, nil
 }
 
-// keep stores an entry, dropping expired ones and, when full, the oldest.
+// keep stores an entry, dropping expired ones and then the oldest while
+// there are too many entries or results. An evicted ranking is recomputed
+// when its token comes back.
 func (p *queryPages) keep(id string, e *queryEntry) {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.entries) >= queryPagesEntries {
+	total := len(e.res)
+	for k, x := range p.entries {
+		if now.Sub(x.at) > queryTokenTTL {
+			delete(p.entries, k)
+			continue
+		}
+		total += len(x.res)
+	}
+	for len(p.entries) > 0 && (len(p.entries) >= queryPagesEntries || total > queryPagesResults) {
 		var oldest string
 		for k, x := range p.entries {
-			if now.Sub(x.at) > queryTokenTTL {
-				delete(p.entries, k)
-				continue
-			}
 			if oldest == "" || x.at.Before(p.entries[oldest].at) {
 				oldest = k
 			}
 		}
-		if len(p.entries) >= queryPagesEntries && oldest != "" {
-			delete(p.entries, oldest)
-		}
+		total -= len(p.entries[oldest].res)
+		delete(p.entries, oldest)
 	}
 	p.entries[id] = e
 }
