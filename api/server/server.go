@@ -1,15 +1,3 @@
-// Package server serves the Amazon S3 Vectors REST API (restJson1) over a
-// Backend, so that the official AWS SDKs work against vectorbucket
-// unmodified.
-//
-// Routes: POST /<Operation> with a JSON body for the 18 body-based
-// operations; GET, POST and DELETE /tags/{resourceArn} for the tagging
-// operations, the ARN percent-encoded in one path segment; GET /health; and
-// GET /metrics (Prometheus). Every response carries X-Amzn-RequestId; errors
-// use the S3 Vectors envelope (status, X-Amzn-ErrorType and a
-// {"__type","message","fieldList"} body) and never expose internal causes.
-// Request bodies are capped at 20 MiB. With an Authenticator configured,
-// every API request must pass it (SigV4) before anything is read or written.
 package server
 
 import (
