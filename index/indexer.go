@@ -260,6 +260,8 @@ type foldBuild struct {
 	cents   []float32
 	written []string
 	nextID  uint64
+	// calib is set by a full build.
+	calib *neighborhoods.Calibration
 }
 
 // build runs the first clustering over recs.
@@ -276,6 +278,13 @@ func (b *foldBuild) build(ctx context.Context, recs []rec) error {
 	p, err := neighborhoods.Partition(ctx, flat, b.dim, b.metric, neighborhoods.PartitionOptions{TargetSize: o.NeighborhoodSize, Seed: o.Seed, Workers: 2})
 	if err != nil {
 		return fmt.Errorf("first build: %w", err)
+	}
+	if len(recs) >= 1000 {
+		c, err := neighborhoods.Calibrate(ctx, flat, b.dim, b.metric, p, neighborhoods.CalibrateOptions{Seed: o.Seed, Workers: 2})
+		if err != nil {
+			return fmt.Errorf("calibrate: %w", err)
+		}
+		b.calib = c
 	}
 	for j, members := range p.Members {
 		if len(members) == 0 {
@@ -361,6 +370,12 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		next.Centroids = centKey
 		next.NextNbhd = b.nextID
 		next.WAL = append([]walRef(nil), cur.m.WAL[nw:]...)
+		if b.calib != nil {
+			next.Calibration, next.CalibrationK = b.calib.Recall, len(b.refs)
+		}
+		if len(b.refs) == 0 {
+			next.Calibration, next.CalibrationK = nil, 0
+		}
 		_, err = ix.commit(ctx, cur, next)
 		if errors.Is(err, errConflictRetry) {
 			continue

@@ -35,6 +35,12 @@ type manifest struct {
 	// WAL lists the write batches not yet folded into neighborhoods, oldest
 	// first; every WAL record is newer than every neighborhood record.
 	WAL []walRef `json:"wal,omitempty"`
+	// Calibration is the recall@10 estimated for probing 1, 2, … of the
+	// CalibrationK neighborhoods the last full build produced
+	// (neighborhoods.Calibrate); queries turn a target recall into nprobe
+	// with it, scaled to the current neighborhood count.
+	Calibration  []float32 `json:"calibration,omitempty"`
+	CalibrationK int       `json:"calibrationK,omitempty"`
 	// Deleted marks the tombstone generation of a deleted index.
 	Deleted bool `json:"deleted,omitempty"`
 }
@@ -81,6 +87,7 @@ func (m *manifest) next() *manifest {
 	n.Seq++
 	n.Neighborhoods = slices.Clone(m.Neighborhoods)
 	n.WAL = slices.Clone(m.WAL)
+	n.Calibration = slices.Clone(m.Calibration)
 	n.Config.NonFilterableKeys = slices.Clone(m.Config.NonFilterableKeys)
 	return &n
 }

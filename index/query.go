@@ -62,18 +62,30 @@ type QueryStats struct {
 // probed vectors makes the query search all matching vectors.
 const prefilterSelectivity = 0.2
 
-// probesFor is the probe-count preset for a recall target over n
-// neighborhoods: neighborhoods.DefaultNProbe (measured for recall@10 ≥ 0.95
-// on Fashion-MNIST and GloVe-100) scaled up or down for other targets.
-func probesFor(target float64, n int) int {
+// probesFor turns a recall target (0: 0.95) into a probe count over the n
+// neighborhoods of m: from the calibration of the last full build when there
+// is one (asking it for 0.02 more, as in-sample calibration queries are
+// slightly optimistic), scaled to the current count; otherwise
+// neighborhoods.DefaultNProbe, scaled for targets other than 0.95.
+func probesFor(target float64, n int, m *manifest) int {
+	if target <= 0 {
+		target = 0.95
+	}
+	if target >= 0.999 {
+		return n
+	}
+	if len(m.Calibration) > 0 && m.CalibrationK > 0 {
+		c := neighborhoods.Calibration{K: 10, Recall: m.Calibration}
+		p := c.NProbeFor(min(1, target+0.02))
+		p = (p*n + m.CalibrationK - 1) / m.CalibrationK
+		return min(n, max(p, 4))
+	}
 	base := neighborhoods.DefaultNProbe(n)
 	switch {
-	case target <= 0 || (target >= 0.95 && target < 0.99):
-		return base
-	case target >= 0.999:
-		return n
 	case target >= 0.99:
-		return min(n, 3*base)
+		return min(n, 2*base)
+	case target >= 0.95:
+		return base
 	case target >= 0.9:
 		return max(1, (base+1)/2)
 	}
@@ -257,7 +269,7 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 		if !req.Exact {
 			nprobe = req.NProbe
 			if nprobe == 0 {
-				nprobe = probesFor(req.TargetRecall, n)
+				nprobe = probesFor(req.TargetRecall, n, v.m)
 			}
 			nprobe = min(nprobe, n)
 		}

@@ -1,0 +1,88 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/vectorbucket/vectorbucket/datasets"
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+)
+
+// TestRecallGloVe ingests a seeded random 100k subset of GloVe-100's train
+// vectors (cosine; the first 100k are the most frequent words, unlike the
+// held-out test words; neighborhoods' recall test uses the same subset)
+// through the write path, lets the background indexer build and settle, and checks
+// recall@10 ≥ 0.95 with default settings against exact search.
+func TestRecallGloVe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads GloVe")
+	}
+	ctx := context.Background()
+	n := 100000
+	ds, err := datasets.Load(ctx, "glove-100-angular", datasets.LoadOptions{MaxTest: 300, NoInstall: os.Getenv("CI") == ""})
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("GloVe: %v", err)
+		}
+		t.Skipf("GloVe not installed: %v", err)
+	}
+	rows := rand.New(rand.NewPCG(42, 42)).Perm(ds.NTrain)[:n]
+	slices.Sort(rows)
+	ix := newTestIndex(t, IndexConfig{Dimension: ds.Dim, Metric: neighborhoods.Cosine}, Options{Indexer: IndexerOptions{Seed: 1, IdleFold: 100 * time.Millisecond}})
+	for lo := 0; lo < n; lo += 500 {
+		batch := make([]Vector, 0, 500)
+		for _, i := range rows[lo:min(n, lo+500)] {
+			batch = append(batch, Vector{Key: fmt.Sprintf("g%07d", i), Data: ds.TrainVec(i)})
+		}
+		if err := ix.Put(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		v, err := ix.current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.m.WAL) == 0 && len(v.m.Neighborhoods) > 0 {
+			t.Logf("settled: %d neighborhoods", len(v.m.Neighborhoods))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("indexer did not settle: %d WAL vectors left (%v)", v.m.walCount(), ix.bgErr.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var hits, total, scored int
+	for q := range ds.NTest {
+		exact, _, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(q), TopK: 10, Exact: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(q), TopK: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scored += st.VectorsScored
+		want := map[string]bool{}
+		for _, e := range exact {
+			want[e.Key] = true
+		}
+		for _, g := range got {
+			if want[g.Key] {
+				hits++
+			}
+		}
+		total += len(exact)
+	}
+	recall := float64(hits) / float64(total)
+	t.Logf("recall@10 = %.4f over %d queries, %.0f vectors scored per query", recall, ds.NTest, float64(scored)/float64(ds.NTest))
+	if recall < 0.95 {
+		t.Errorf("recall@10 = %.4f, want ≥ 0.95", recall)
+	}
+}
