@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/objectstore"
@@ -184,4 +185,93 @@ func faultRun(t *testing.T, n int64, ambiguous bool) bool {
 		}
 	}
 	return fs.Injected() > 0
+}
+
+// TestRandomFaultsWithIndexer runs writers against a store that fails 3% of
+// operations at random while the background indexer folds and collects
+// garbage on the same faulty store. Writers retry failed calls; after the
+// run the index, reopened on the healthy store, must hold exactly the
+// acknowledged state (a failed call may or may not have landed).
+func TestRandomFaultsWithIndexer(t *testing.T) {
+	ctx := context.Background()
+	const dim = 6
+	base := mem.New()
+	opts := Options{Indexer: IndexerOptions{BuildThreshold: 60, FoldThreshold: 30, NeighborhoodSize: 20, Seed: 2,
+		GCInterval: 10 * time.Millisecond, GCGrace: 300 * time.Millisecond, KeepManifests: 1, IdleFold: 20 * time.Millisecond}}
+	db0, _ := Open(ctx, base, opts)
+	if _, err := db0.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db0.CreateIndex(ctx, "bkt", "idx", IndexConfig{Dimension: dim, Metric: neighborhoods.Cosine}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db0.Close()
+
+	fs := objectstore.NewFaults(base, objectstore.Random(0.03, 11))
+	db, _ := Open(ctx, fs, opts)
+	var ix *Index
+	for {
+		var err error
+		if ix, err = db.Index(ctx, "bkt", "idx"); err == nil {
+			break
+		}
+	}
+	r := rand.New(rand.NewPCG(4, 4))
+	state := map[string][]float32{} // acknowledged state; absent = deleted or never written
+	uncertain := map[string]bool{}
+	for op := range 300 {
+		key := fmt.Sprintf("k%03d", r.IntN(120))
+		if r.IntN(3) == 0 {
+			err := ix.Delete(ctx, []string{key})
+			if err == nil {
+				delete(state, key)
+				delete(uncertain, key)
+			} else {
+				uncertain[key] = true
+			}
+			continue
+		}
+		vec := randVec(r, dim)
+		if err := ix.Put(ctx, []Vector{{Key: key, Data: vec}}); err == nil {
+			state[key] = vec
+			delete(uncertain, key)
+		} else if !errors.Is(err, objectstore.ErrInjected) {
+			t.Fatalf("op %d: %v is not an injected fault", op, err)
+		} else {
+			uncertain[key] = true
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // let the indexer fold under faults
+	db.Close()
+	if fs.Injected() == 0 {
+		t.Fatal("no fault was injected")
+	}
+	db2, _ := Open(ctx, base, Options{Indexer: IndexerOptions{Disabled: true}})
+	defer db2.Close()
+	ix2, err := db2.Index(ctx, "bkt", "idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]float32{}
+	page, _, err := ix2.List(ctx, ListVectorsOptions{MaxResults: 1000, GetOptions: GetOptions{ReturnData: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range page {
+		got[v.Key] = v.Data
+	}
+	for k, want := range state {
+		if uncertain[k] {
+			continue
+		}
+		if g, ok := got[k]; !ok || fmt.Sprint(g) != fmt.Sprint(want) {
+			t.Errorf("acknowledged %s: got %v, want %v", k, g, want)
+		}
+	}
+	for k := range got {
+		if _, ok := state[k]; !ok && !uncertain[k] {
+			t.Errorf("%s present but acknowledged deleted or never written", k)
+		}
+	}
+	t.Logf("%d faults injected; %d keys live, %d uncertain", fs.Injected(), len(got), len(uncertain))
 }
