@@ -18,10 +18,13 @@ type Point struct {
 	Params string `json:"params"`
 	// Knob is the search knob's value (nprobe, ef, efSearch; 0 for an
 	// engine's default).
-	Knob    int     `json:"knob"`
-	Queries int     `json:"queries"`
-	Recall  float64 `json:"recall"`
-	QPS     float64 `json:"qps"`
+	Knob    int `json:"knob"`
+	Queries int `json:"queries"`
+	// Runs is how many passes over the queries were made; the fastest is
+	// reported (ann-benchmarks' --runs).
+	Runs   int     `json:"runs,omitempty"`
+	Recall float64 `json:"recall"`
+	QPS    float64 `json:"qps"`
 	// Latency percentiles and mean, in milliseconds.
 	P50ms  float64 `json:"p50_ms"`
 	P95ms  float64 `json:"p95_ms"`
@@ -92,6 +95,8 @@ type Report struct {
 	// SearchThreads is 1: one query at a time on one thread (GOMAXPROCS=1
 	// for our query loops, one thread in the peers).
 	SearchThreads int `json:"search_threads"`
+	// Runs: each sweep point is the fastest of this many passes.
+	Runs int `json:"runs,omitempty"`
 	// BuildThreads is the threads every engine may use to build.
 	BuildThreads int       `json:"build_threads"`
 	Started      time.Time `json:"started"`
@@ -210,8 +215,8 @@ func (r *Report) Markdown() string {
 	if r.Synthetic {
 		syn = " (SYNTHETIC data)"
 	}
-	fmt.Fprintf(&b, "%s%s: %d train × %d-d, %s, %d queries, k=%d, search threads %d, build threads %d.\n",
-		r.Dataset, syn, r.NTrain, r.Dim, r.Metric, r.NQueries, r.K, r.SearchThreads, r.BuildThreads)
+	fmt.Fprintf(&b, "%s%s: %d train × %d-d, %s, %d queries, k=%d, search threads %d, build threads %d, each sweep point the fastest of %d pass(es) over the queries.\n",
+		r.Dataset, syn, r.NTrain, r.Dim, r.Metric, r.NQueries, r.K, r.SearchThreads, r.BuildThreads, max(r.Runs, 1))
 	if r.Description != "" {
 		fmt.Fprintf(&b, "Data: %s.\n", r.Description)
 	}

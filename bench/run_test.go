@@ -19,7 +19,7 @@ func TestRunSynthetic(t *testing.T) {
 	ctx := context.Background()
 	cfg := Config{
 		Dataset: "synthetic-3000-16-euclidean", Queries: 60, K: 10, NProbe: []int{1, 3, 100},
-		Modes: []string{ModeInProcess, ModeHTTP}, WorkDir: t.TempDir(), ColdQueries: 5, S3Latency: 20 * time.Millisecond,
+		Modes: []string{ModeInProcess, ModeHTTP}, WorkDir: t.TempDir(), ColdQueries: 5, S3Latency: 20 * time.Millisecond, Runs: 2,
 		Command: "go test ./bench -run TestRunSynthetic", Log: t.Output(),
 	}
 	t.Setenv("VECTORBUCKET_DATA_DIR", t.TempDir())
@@ -63,7 +63,7 @@ func TestRunSynthetic(t *testing.T) {
 			t.Errorf("%s: recall at nprobe=1 %v not below exact %v", mode, c.Points[0].Recall, last.Recall)
 		}
 		for _, p := range c.Points {
-			if p.QPS <= 0 || p.P50ms <= 0 || p.P99ms < p.P50ms || p.Queries != 60 {
+			if p.QPS <= 0 || p.P50ms <= 0 || p.P99ms < p.P50ms || p.Queries != 60 || p.Runs != 2 {
 				t.Errorf("%s %s: %+v", mode, p.Params, p)
 			}
 		}
@@ -89,7 +89,7 @@ func TestRunSynthetic(t *testing.T) {
 	}
 	if len(cfg.Peers) > 0 {
 		h := rep.Curve("hnswlib")
-		if h == nil || len(h.Points) != 2 || h.Points[1].Recall < 0.5 {
+		if h == nil || len(h.Points) != 2 || h.Points[1].Recall < 0.5 || h.Points[0].Runs != 2 || h.Points[1].Runs != 2 {
 			t.Fatalf("hnswlib curve %+v", h)
 		}
 		sweeps := 0

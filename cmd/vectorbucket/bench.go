@@ -49,6 +49,7 @@ Example:
 		nprobe      = fs.String("nprobe", joinInts(bench.DefaultNProbes), "comma-separated nprobe values to sweep (capped at the number of neighborhoods)")
 		modes       = fs.String("mode", bench.ModeInProcess, "comma-separated modes: inprocess, http, s3")
 		maxTrain    = fs.Int("max-train", 0, "index only the first N train vectors (0: all); reported as a subset")
+		runs        = fs.Int("runs", 1, "passes over the queries per sweep point, for us and the peers alike; the fastest is kept (ann-benchmarks --runs)")
 		coldQueries = fs.Int("cold-queries", 100, "queries of each S3 cold run and of each run with injected latency")
 		s3Latency   = fs.Duration("s3-latency", 0, "with --mode s3: also run warm and cold with this delay before every store request, e.g. 50ms")
 		buildThr    = fs.Int("build-threads", 0, "threads every engine may use to build (0: all CPUs); search is always one thread")
@@ -82,7 +83,7 @@ Example:
 		fs.Usage()
 		return errUsage
 	}
-	cfg := bench.Config{Dataset: *dataset, Queries: *queries, K: *k, MaxTrain: *maxTrain, ColdQueries: *coldQueries,
+	cfg := bench.Config{Dataset: *dataset, Queries: *queries, K: *k, MaxTrain: *maxTrain, ColdQueries: *coldQueries, Runs: *runs,
 		S3: s3c, S3Latency: *s3Latency, BuildThreads: *buildThr, WorkDir: *workDir, NoInstall: *noInstall,
 		Log: stdout, Progress: stderr, Command: "vectorbucket bench " + strings.Join(args, " ")}
 	if *quiet {
