@@ -36,14 +36,17 @@ const (
 // so that every error surfaces at once.
 //
 // Its HTTP client reads each response body completely before handing the
-// response to the SDK. Without that, about one response in 500 larger than
-// the transport's 4 KiB read buffer fails in the SDK's deserializer with
-// "read tcp …: use of closed network connection" — with any server, a plain
-// net/http handler included (smithy-go v1.28.9 closes the request body right
-// after Client.Do returns; with Go 1.26's transport that can close the
-// connection under the unread response). Reading the body inside the
-// RoundTripper avoids the race and changes nothing the SDK serialises,
-// signs or deserialises.
+// response to the SDK. Without that, about one response in 500 that is
+// larger than the transport's 4 KiB read buffer fails in the SDK's
+// deserializer with "read tcp …: use of closed network connection", with
+// any server that answers within microseconds (a plain net/http handler
+// included). The cause is client-side: smithy-go v1.28.9's ClientHandler
+// closes the request body as soon as Client.Do returns, while Go's
+// transport may still be reading that body once more to check it ends at
+// Content-Length (net/http transfer.go); that read fails, and the
+// transport's write loop closes the connection under the unread response.
+// Reading the body inside the RoundTripper closes the window and changes
+// nothing the SDK serialises, signs or deserialises.
 func NewSDK(endpoint, accessKey, secret string) *s3vectors.Client {
 	var creds aws.CredentialsProvider = aws.AnonymousCredentials{}
 	if accessKey != "" {
