@@ -161,33 +161,9 @@ func testTwoNodes(t *testing.T, stores []objectstore.Store) {
 
 // BenchmarkIngestS3 is BenchmarkIngest on the versitygw test server.
 func BenchmarkIngestS3(b *testing.B) {
-	store := s3Stores(b, 1)[0]
-	const dim = 128
-	ix := benchIndex(b, store, dim, Options{Indexer: IndexerOptions{Seed: 1}})
-	ctx := context.Background()
-	b.ResetTimer()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(w), 1))
-			for i := range next {
-				vs := make([]Vector, 500)
-				for j := range vs {
-					vs[j] = Vector{Key: fmt.Sprintf("k%d-%d", i, j), Data: randVec(r, dim)}
-				}
-				if err := ix.Put(ctx, vs); err != nil {
-					b.Error(err)
-				}
-			}
-		}()
+	for _, writers := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			benchIngest(b, s3Stores(b, 1)[0], writers)
+		})
 	}
-	for i := range b.N {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "vectors/s")
 }
