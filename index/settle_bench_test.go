@@ -10,6 +10,7 @@ import (
 
 	"github.com/vectorbucket/vectorbucket/datasets"
 	"github.com/vectorbucket/vectorbucket/objectstore/local"
+	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
 // BenchmarkSettleFashionMNIST ingests the 60k×784 Fashion-MNIST train set
@@ -112,4 +113,38 @@ func settleOnce(b *testing.B, ds *datasets.Dataset, withQueries bool) {
 		b.ReportMetric(time.Duration(firstBuild.Load()).Seconds(), "s-first-build")
 		b.ReportMetric(settle.Seconds(), "s-settled")
 	}
+}
+
+// BenchmarkQueryFashionMNIST measures single-threaded queries/s with default
+// settings on the 60k×784 Fashion-MNIST train set, fully folded.
+func BenchmarkQueryFashionMNIST(b *testing.B) {
+	ctx := context.Background()
+	ds, err := datasets.Load(ctx, "fashion-mnist-784-euclidean", datasets.LoadOptions{NoInstall: true, MaxTest: 1000})
+	if err != nil {
+		b.Skipf("Fashion-MNIST not installed: %v", err)
+	}
+	ix := benchIndex(b, mem.New(), ds.Dim, Options{Indexer: IndexerOptions{Disabled: true, Seed: 1}})
+	for lo := 0; lo < ds.NTrain; lo += 500 {
+		batch := make([]Vector, 0, 500)
+		for i := lo; i < min(ds.NTrain, lo+500); i++ {
+			batch = append(batch, Vector{Key: fmt.Sprintf("v%05d", i), Data: ds.TrainVec(i)})
+		}
+		if err := ix.Put(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := ix.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	scored := 0
+	for i := range b.N {
+		_, st, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(i % ds.NTest), TopK: 10})
+		if err != nil {
+			b.Fatal(err)
+		}
+		scored += st.VectorsScored
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	b.ReportMetric(float64(scored)/float64(b.N), "scored/query")
 }
