@@ -28,19 +28,22 @@ Modes (--mode, comma-separated):
   inprocess  the index in this process on the embedded local store
   http       through the Go client against an in-process API server
   s3         on an S3-compatible store (--s3-* flags or env
-             VECTORBUCKET_TEST_S3_*): the nprobe sweep warm, then at the default
-             nprobe a cold run (a fresh index handle and empty caches for every
-             query), and with --s3-latency warm and cold runs with that delay
-             injected into every store request (50ms ~ a real S3 GET).
-             Cold runs report objects, bytes and sequential round trips per query.
+             VECTORBUCKET_TEST_S3_*; the secret key only from env
+             VECTORBUCKET_TEST_S3_SECRET_KEY): the nprobe sweep warm, then cold
+             runs (a fresh index handle and empty caches for every query) at the
+             default nprobe and at the smallest nprobe that reached recall 0.95,
+             and with --s3-latency warm and cold runs with that delay injected
+             before every store request (50ms ~ a real S3 GET). These report
+             store requests, objects, bytes and sequential round trips per query.
 
 Data sets: "vectorbucket datasets list"; they install themselves when
 missing (apt-get / npm), ground truth is computed once and cached.
 Peers need /usr/bin/python3 with Debian python3-hnswlib, python3-faiss,
 python3-numpy and libopenblas0-pthread.
 
-Example:
-  vectorbucket bench --dataset fashion-mnist-784-euclidean --peers hnswlib,faiss`, stdout, stderr)
+Examples:
+  vectorbucket bench --dataset fashion-mnist-784-euclidean --peers hnswlib,faiss --runs 3
+  vectorbucket bench --dataset fashion-mnist-784-euclidean --mode s3 --s3-latency 50ms`, stdout, stderr)
 	var (
 		dataset     = fs.String("dataset", "", "data set name (required), e.g. fashion-mnist-784-euclidean, glove-100-angular, synthetic-100000-128-euclidean")
 		peerList    = fs.String("peers", "", "peers to run in the same run: hnswlib, faiss (= faiss-ivf and faiss-hnsw), faiss-ivf, faiss-hnsw")
