@@ -102,13 +102,15 @@ func (b *foldBuild) fold(ctx context.Context, latest map[string]rec, order []str
 	}
 	// Keep untouched neighborhoods as they are; rewrite touched ones,
 	// splitting the oversized.
+	var outs []outGroup
+	kept := make([]bool, k)
+	var splitFrom []int // the old neighborhoods that were split
 	for j := range k {
 		if gone[j] {
 			continue
 		}
 		if !touched[j] {
-			b.refs = append(b.refs, m.Neighborhoods[j])
-			b.cents = append(b.cents, cents[j*b.dim:(j+1)*b.dim]...)
+			kept[j] = true
 			continue
 		}
 		g := groups[j]
@@ -116,21 +118,138 @@ func (b *foldBuild) fold(ctx context.Context, latest map[string]rec, order []str
 			continue
 		}
 		if len(g) <= maxSize {
-			if err := b.emit(ctx, g, nil); err != nil {
-				return b.abort(ctx, err)
-			}
+			outs = append(outs, outGroup{recs: g, from: j})
 			continue
 		}
-		if err := b.split(ctx, g); err != nil {
-			return b.abort(ctx, err)
+		parts, err := b.split(ctx, g)
+		if err != nil {
+			return err
+		}
+		for i := range parts {
+			parts[i].from = j
+		}
+		outs = append(outs, parts...)
+		splitFrom = append(splitFrom, j)
+	}
+	outs = append(outs, b.reassign(segs, cents, kept, outs, splitFrom)...)
+	for j := range k {
+		if kept[j] {
+			b.refs = append(b.refs, m.Neighborhoods[j])
+			b.cents = append(b.cents, cents[j*b.dim:(j+1)*b.dim]...)
+		}
+	}
+	for _, g := range outs {
+		if len(g.recs) == 0 {
+			continue
+		}
+		if err := b.emit(ctx, g.recs, g.centroid); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// split partitions an oversized group into neighborhoods of about the
-// target size.
-func (b *foldBuild) split(ctx context.Context, g []rec) error {
+// outGroup is a neighborhood to write: its members and, for the parts of a
+// split, the centroid k-means found (nil: the mean of the members).
+type outGroup struct {
+	recs     []rec
+	centroid []float32
+	split    bool
+	from     int // the old neighborhood it replaces (or part of)
+}
+
+// reassignNeighbors is how many neighborhoods nearest to a split one are
+// checked for vectors that the split's new centroids now attract.
+const reassignNeighbors = 4
+
+// reassign moves vectors of the neighborhoods nearest to a split one into a
+// part of the split when a new centroid is nearer to them than their own
+// (SPFresh-style reassignment): splitting moves centroids, and vectors at
+// the border would otherwise stay where queries no longer look first.
+// It updates outs and kept in place and returns the rewritten versions of
+// formerly kept neighborhoods that lost vectors.
+func (b *foldBuild) reassign(segs []*segment, cents []float32, kept []bool, outs []outGroup, splitFrom []int) (extra []outGroup) {
+	if len(splitFrom) == 0 {
+		return nil
+	}
+	dim := b.dim
+	var splitParts []int // indices into outs
+	for i, g := range outs {
+		if g.split {
+			splitParts = append(splitParts, i)
+		}
+	}
+	// Candidate neighborhoods: the nearest others of each split one.
+	cand := map[int]bool{}
+	for _, j := range splitFrom {
+		cj := cents[j*dim : (j+1)*dim]
+		order := nearest(b.metric, cj, cents, dim)
+		n := 0
+		for _, o := range order {
+			if o == j {
+				continue
+			}
+			cand[o] = true
+			if n++; n == reassignNeighbors {
+				break
+			}
+		}
+	}
+	byFrom := map[int]int{} // old neighborhood → its (unsplit) out group
+	for i, g := range outs {
+		if !g.split {
+			byFrom[g.from] = i
+		}
+	}
+	for j := range cand {
+		var members []rec
+		gi, rewritten := byFrom[j]
+		switch {
+		case kept[j]:
+			s := segs[j]
+			members = make([]rec, s.Len())
+			for r := range s.Len() {
+				members[r] = rec{s, int32(r), s.Seq(r)}
+			}
+		case rewritten:
+			members = outs[gi].recs
+		default:
+			continue // merged away or itself split
+		}
+		own := cents[j*dim : (j+1)*dim]
+		var stay []rec
+		moved := 0
+		for _, r := range members {
+			v := r.vector()
+			best, bestScore := -1, b.metric.Score(v, own)
+			for _, pi := range splitParts {
+				if sc := b.metric.Score(v, outs[pi].centroid); sc < bestScore {
+					best, bestScore = pi, sc
+				}
+			}
+			if best < 0 {
+				stay = append(stay, r)
+				continue
+			}
+			outs[best].recs = append(outs[best].recs, r)
+			moved++
+		}
+		if moved == 0 {
+			continue
+		}
+		if kept[j] {
+			kept[j] = false
+			extra = append(extra, outGroup{recs: stay, from: j})
+		} else {
+			outs[gi].recs = stay
+			outs[gi].centroid = nil
+		}
+	}
+	return extra
+}
+
+// split partitions an oversized group into parts of about the target size.
+func (b *foldBuild) split(ctx context.Context, g []rec) ([]outGroup, error) {
 	o := b.ix.db.opts.Indexer
 	parts := max(2, (len(g)+o.NeighborhoodSize-1)/o.NeighborhoodSize)
 	flat := make([]float32, 0, len(g)*b.dim)
@@ -142,8 +261,9 @@ func (b *foldBuild) split(ctx context.Context, g []rec) error {
 		MinSize: 1, MaxSize: len(g) + 1,
 	})
 	if err != nil {
-		return fmt.Errorf("split neighborhood: %w", err)
+		return nil, fmt.Errorf("split neighborhood: %w", err)
 	}
+	var out []outGroup
 	for j, members := range p.Members {
 		if len(members) == 0 {
 			continue
@@ -152,11 +272,9 @@ func (b *foldBuild) split(ctx context.Context, g []rec) error {
 		for i, mi := range members {
 			sub[i] = g[mi]
 		}
-		if err := b.emit(ctx, sub, slices.Clone(p.Centroids[j*b.dim:(j+1)*b.dim])); err != nil {
-			return err
-		}
+		out = append(out, outGroup{recs: sub, centroid: slices.Clone(p.Centroids[j*b.dim : (j+1)*b.dim]), split: true})
 	}
-	return nil
+	return out, nil
 }
 
 // nearestOne returns the row of the centroid nearest to q.
