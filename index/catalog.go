@@ -144,8 +144,15 @@ type bucketRecord struct {
 	Policy     *string           `json:"policy,omitempty"`
 	Tags       map[string]string `json:"tags,omitempty"`
 	// Deleting is set while a delete checks that the bucket is empty; index
-	// creation refuses a bucket in this state.
-	Deleting bool `json:"deleting,omitempty"`
+	// creation refuses a bucket in this state. DeletingSince (UnixNano) lets
+	// a flag left by a crashed delete expire after a minute.
+	Deleting      bool  `json:"deleting,omitempty"`
+	DeletingSince int64 `json:"deletingSince,omitempty"`
+}
+
+// deleting reports whether a bucket delete is (still) in progress.
+func (r *bucketRecord) deleting(now time.Time) bool {
+	return r.Deleting && now.Sub(time.Unix(0, r.DeletingSince)) < time.Minute
 }
 
 func (db *DB) bucketARN(name string) string {
@@ -325,7 +332,10 @@ func (db *DB) ListBuckets(ctx context.Context, o ListOptions) ([]Bucket, string,
 func (db *DB) DeleteBucket(ctx context.Context, name string) error {
 	// Mark the bucket as deleting so that no index creation can slip in
 	// between the emptiness check and the delete.
-	if err := db.updateBucket(ctx, name, func(r *bucketRecord) error { r.Deleting = true; return nil }); err != nil {
+	if err := db.updateBucket(ctx, name, func(r *bucketRecord) error {
+		r.Deleting, r.DeletingSince = true, db.opts.Now().UnixNano()
+		return nil
+	}); err != nil {
 		return err
 	}
 	page, err := db.store.List(ctx, objectstore.ListOptions{Prefix: indexPrefix + escape(name) + "/", Limit: 1})

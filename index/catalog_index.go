@@ -107,7 +107,7 @@ func (db *DB) CreateIndex(ctx context.Context, bucket, name string, cfg IndexCon
 	if err != nil {
 		return IndexInfo{}, err
 	}
-	if brec.Deleting {
+	if brec.deleting(db.opts.Now()) {
 		return IndexInfo{}, fmt.Errorf("%s is being deleted: %w", bucket, ErrBucketNotFound)
 	}
 	if err := db.checkQuota(ctx, indexPrefix+escape(bucket)+"/", db.opts.MaxIndexesPerBucket, "indexes per bucket"); err != nil {
@@ -132,7 +132,7 @@ func (db *DB) CreateIndex(ctx context.Context, bucket, name string, cfg IndexCon
 	}
 	// A concurrent DeleteBucket may have checked emptiness before our
 	// record existed: if so, undo.
-	if brec, _, err := db.readBucket(ctx, bucket); err != nil || brec.Deleting {
+	if brec, _, err := db.readBucket(ctx, bucket); err != nil || brec.deleting(db.opts.Now()) {
 		_ = db.store.Delete(ctx, indexKey(bucket, name))
 		_ = db.store.Delete(ctx, manifestKey(rec.ID, 0))
 		if err == nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
 	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
@@ -204,4 +206,38 @@ func TestCatalogQuotas(t *testing.T) {
 	if _, err := db.CreateIndex(ctx, "b-2", "ix2", cfg, nil); err != nil {
 		t.Errorf("index in another bucket: %v", err)
 	}
+}
+
+// TestCreateIndexRacesDeleteBucket: whatever the interleaving, an index
+// record never outlives its bucket.
+func TestCreateIndexRacesDeleteBucket(t *testing.T) {
+	ctx := context.Background()
+	db := newTestDB(t, Options{Indexer: IndexerOptions{Disabled: true}})
+	cfg := IndexConfig{Dimension: 2, Metric: neighborhoods.Euclidean}
+	outcomes := map[string]int{}
+	for i := range 60 {
+		b := fmt.Sprintf("race-%d", i)
+		if _, err := db.CreateBucket(ctx, b, BucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var cerr, derr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); _, cerr = db.CreateIndex(ctx, b, "idx", cfg, nil) }()
+		go func() { defer wg.Done(); derr = db.DeleteBucket(ctx, b) }()
+		wg.Wait()
+		outcomes[fmt.Sprintf("create=%v delete=%v", cerr == nil, derr == nil)]++
+		_, berr := db.GetBucket(ctx, b)
+		page, err := db.store.List(ctx, objectstore.ListOptions{Prefix: indexPrefix + b + "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errors.Is(berr, ErrBucketNotFound) && len(page.Objects) > 0 {
+			t.Fatalf("round %d: index record %s outlives its bucket (create %v, delete %v)", i, page.Objects[0].Key, cerr, derr)
+		}
+		if cerr == nil && derr == nil {
+			t.Fatalf("round %d: both the index creation and the bucket delete succeeded", i)
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
 }
