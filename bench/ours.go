@@ -248,7 +248,14 @@ type probeBackend struct {
 	server.Backend
 	o      *ours
 	nprobe atomic.Int64
+	mu     sync.Mutex
 	stats  index.QueryStats // of the last query (one query at a time)
+}
+
+func (b *probeBackend) last() index.QueryStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stats
 }
 
 func (b *probeBackend) QueryVectors(ctx context.Context, bucket, name string, q server.Query) ([]api.QueryOutputVector, api.DistanceMetric, error) {
@@ -260,7 +267,9 @@ func (b *probeBackend) QueryVectors(ctx context.Context, bucket, name string, q 
 	if err != nil {
 		return nil, "", err
 	}
+	b.mu.Lock()
 	b.stats = st
+	b.mu.Unlock()
 	out := make([]api.QueryOutputVector, len(res))
 	for i, r := range res {
 		out[i].Key = r.Key
@@ -298,7 +307,7 @@ func (o *ours) serveHTTP(ctx context.Context, d *datasets.Dataset) (func(ctx con
 		for i, r := range out.Vectors {
 			ids[i] = id(r.Key)
 		}
-		return ids, pb.stats, nil
+		return ids, pb.last(), nil
 	}
 	return func(ctx context.Context, lo, hi int) error {
 		vs := make([]api.PutInputVector, 0, hi-lo)
