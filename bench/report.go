@@ -215,10 +215,10 @@ func (r *Report) Markdown() string {
 	if r.Synthetic {
 		syn = " (SYNTHETIC data)"
 	}
-	fmt.Fprintf(&b, "%s%s: %d train × %d-d, %s, %d queries, k=%d, search threads %d, build threads %d, each sweep point the fastest of %d pass(es) over the queries.\n",
+	fmt.Fprintf(&b, "%s%s: %d train × %d-d, %s, %d queries, k=%d, search threads %d, build threads %d, each sweep point the fastest of %d pass(es) over the queries.\n\n",
 		r.Dataset, syn, r.NTrain, r.Dim, r.Metric, r.NQueries, r.K, r.SearchThreads, r.BuildThreads, max(r.Runs, 1))
 	if r.Description != "" {
-		fmt.Fprintf(&b, "Data: %s.\n", r.Description)
+		fmt.Fprintf(&b, "Data: %s.\n\n", r.Description)
 	}
 	fmt.Fprintf(&b, "Machine: %s (%d CPUs), %s; load average at start %q, at end %q.\n\n",
 		r.Machine, r.NumCPU, r.GoVersion, r.LoadAvgStart, r.LoadAvgEnd)
