@@ -208,9 +208,24 @@ func listAfter(ctx context.Context, s objectstore.Store, prefix, after string) f
 // errConflictRetry reports that a commit lost the race and must be rebuilt.
 var errConflictRetry = errors.New("manifest commit lost the race")
 
-// commit writes next (built from base) create-only. It returns
-// errConflictRetry when another writer committed first.
-func (ix *Index) commit(ctx context.Context, base *view, next *manifest) (*view, error) {
+// commitAnswerBound is the fraction of the GC grace period within which a
+// manifest Put must be answered, counted from the older of the base's
+// verification and the birth of the objects it newly references. Attempts
+// start only within half the grace period (revalidateWindow); the last
+// quarter is margin for clock skew and a request that lands after its
+// client gave up.
+func (ix *Index) commitAnswerBound() time.Duration { return ix.db.opts.Indexer.GCGrace * 3 / 4 }
+
+// commit writes next (built from base) create-only. born is when the
+// oldest object that next references and no committed manifest does was
+// written (zero: none). It returns errConflictRetry when another writer
+// committed first, or when base or those objects are too old for the
+// attempt to be safe: GC deletes superseded manifests and unreferenced
+// objects once they are older than the grace period, so a late manifest
+// could otherwise fork the history or reference deleted objects. Callers
+// re-read the base, and rewrite objects older than revalidateWindow under
+// fresh names (or give up) before they try again.
+func (ix *Index) commit(ctx context.Context, base *view, next *manifest, born time.Time) (*view, error) {
 	ix.mu.Lock()
 	if ix.epoch == 0 {
 		ix.epoch = base.m.Epoch + 1
@@ -218,16 +233,27 @@ func (ix *Index) commit(ctx context.Context, base *view, next *manifest) (*view,
 	next.Epoch = max(ix.epoch, base.m.Epoch)
 	ix.mu.Unlock()
 	start := time.Now()
-	if start.Sub(time.Unix(0, base.verified.Load())) > ix.revalidateWindow() {
+	oldest := time.Unix(0, base.verified.Load())
+	if !born.IsZero() && born.Before(oldest) {
+		oldest = born
+	}
+	if start.Sub(oldest) > ix.revalidateWindow() {
 		// The base may be old enough for GC to have collected its
-		// successor: re-read instead of risking a create-only write that
-		// succeeds only because the newer generation is gone.
+		// successor, or the objects old enough to be collected: re-read
+		// (and rewrite) instead of risking a create-only write that
+		// succeeds only because the newer generation is gone, or that
+		// references deleted objects.
 		return nil, errConflictRetry
 	}
 	key := manifestKey(ix.id, next.Seq)
-	if _, err := ix.store.Put(ctx, key, next.encode(), objectstore.CreateOnly()); err != nil {
+	pctx, cancel := context.WithDeadline(ctx, oldest.Add(ix.commitAnswerBound()))
+	defer cancel()
+	if _, err := ix.store.Put(pctx, key, next.encode(), objectstore.CreateOnly()); err != nil {
 		if errors.Is(err, objectstore.ErrPreconditionFailed) {
 			return nil, errConflictRetry
+		}
+		if pctx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("commit manifest %d: not answered within %v of its base and objects, outcome unknown: %w", next.Seq, ix.commitAnswerBound(), err)
 		}
 		return nil, fmt.Errorf("commit manifest %d: %w", next.Seq, err)
 	}
@@ -247,7 +273,7 @@ func (ix *Index) commitTombstone(ctx context.Context) error {
 		}
 		next := v.m.next()
 		next.Deleted = true
-		_, err = ix.commit(ctx, v, next)
+		_, err = ix.commit(ctx, v, next, time.Time{})
 		if errors.Is(err, errConflictRetry) {
 			continue
 		}

@@ -150,13 +150,26 @@ func (ix *Index) run() {
 // goes. Readers and writers are never blocked; writes that land meanwhile
 // stay in the WAL.
 func (ix *Index) Compact(ctx context.Context) error {
+	expired := 0
 	for {
 		did, err := ix.compactOnce(ctx, true)
+		if errors.Is(err, errFoldExpired) && expired < maxFoldExpiries {
+			expired++
+			continue
+		}
 		if err != nil || !did {
 			return err
 		}
 	}
 }
+
+// maxFoldExpiries is how often Compact redoes a fold abandoned because its
+// objects grew too old before it could commit.
+const maxFoldExpiries = 3
+
+// errFoldExpired reports a fold abandoned because the objects it wrote
+// became old enough for GC to collect them before its manifest committed.
+var errFoldExpired = errors.New("fold abandoned: its objects outlived half the GC grace period before commit")
 
 // rec is a record to store in a new neighborhood: a row of a decoded
 // segment and its absolute sequence number.
@@ -259,7 +272,9 @@ type foldBuild struct {
 	refs    []nbhdRef
 	cents   []float32
 	written []string
-	nextID  uint64
+	// born is when the first object in written was written.
+	born   time.Time
+	nextID uint64
 	// calib is set by a full build.
 	calib *neighborhoods.Calibration
 }
@@ -312,6 +327,9 @@ func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) e
 		return fmt.Errorf("encode neighborhood: %w", err)
 	}
 	key := nbhdKey(b.ix.id)
+	if b.born.IsZero() {
+		b.born = time.Now()
+	}
 	if _, err := b.ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
 		return fmt.Errorf("write neighborhood: %w", err)
 	}
@@ -335,7 +353,8 @@ func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) e
 // commit writes the centroid table and the manifest that swaps the folded
 // WAL prefix (nw objects) for the new neighborhoods. If another fold
 // committed first, the written objects are deleted and the fold is retried
-// by the caller.
+// by the caller; likewise if they grew older than half the GC grace period
+// before the manifest could commit (errFoldExpired).
 func (b *foldBuild) commit(ctx context.Context, nw int) error {
 	ix := b.ix
 	centKey := ""
@@ -349,6 +368,9 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 			return b.abort(ctx, fmt.Errorf("encode centroids: %w", err))
 		}
 		centKey = centroidsKey(ix.id)
+		if b.born.IsZero() {
+			b.born = time.Now()
+		}
 		if _, err := ix.store.Put(ctx, centKey, data, objectstore.Condition{}); err != nil {
 			return b.abort(ctx, fmt.Errorf("write centroids: %w", err))
 		}
@@ -357,6 +379,11 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 	}
 	base := b.v.m
 	for {
+		if !b.born.IsZero() && time.Since(b.born) > ix.revalidateWindow() {
+			// GC may collect the unreferenced objects before the manifest
+			// lands; folding is optional work, so drop it and redo it later.
+			return b.abort(ctx, errFoldExpired)
+		}
 		cur, err := ix.current(ctx)
 		if err != nil {
 			return b.abort(ctx, err)
@@ -376,7 +403,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		if len(b.refs) == 0 {
 			next.Calibration, next.CalibrationK = nil, 0
 		}
-		_, err = ix.commit(ctx, cur, next)
+		_, err = ix.commit(ctx, cur, next, b.born)
 		if errors.Is(err, errConflictRetry) {
 			continue
 		}

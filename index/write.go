@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/objectstore"
@@ -220,7 +221,19 @@ func (ix *Index) commitLoop(ctx context.Context) {
 	}
 }
 
+// maxWALRewrites bounds how often one batch's WAL object is rewritten
+// under a fresh name because its commit took too long; then the batch
+// fails (it was not acknowledged).
+const maxWALRewrites = 4
+
+// errCommitStalled reports a batch given up because its manifest commit
+// kept missing the GC grace bound (a slow store or long contention).
+var errCommitStalled = errors.New("manifest commit stalled past the GC grace bound")
+
 // commitWAL writes recs as one WAL object and commits a manifest listing it.
+// GC deletes unreferenced objects older than the grace period, so a commit
+// attempt only starts while the WAL object is younger than half of it;
+// an older one is rewritten under a fresh name first.
 func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) error {
 	for i := range recs {
 		recs[i].Seq = uint64(i) // relative; absolute = walRef.FirstSeq + i
@@ -230,14 +243,23 @@ func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) err
 	if err != nil {
 		return fmt.Errorf("encode wal batch: %w", err)
 	}
-	key := walKey(ix.id)
-	if _, err := ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
-		return fmt.Errorf("write wal object: %w", err)
+	key, born, err := ix.putWAL(ctx, data)
+	if err != nil {
+		return err
 	}
-	if seg, err := decode(key, data); err == nil {
-		ix.db.cache.add(key, seg)
-	}
-	for {
+	for rewrites := 0; ; {
+		if time.Since(born) > ix.revalidateWindow() {
+			// Never referenced: every attempt with it failed its
+			// precondition (an unknown outcome returns below).
+			_ = ix.store.Delete(ctx, key)
+			if rewrites == maxWALRewrites {
+				return fmt.Errorf("commit wal batch: %w (wal object rewritten %d times)", errCommitStalled, rewrites)
+			}
+			rewrites++
+			if key, born, err = ix.putWAL(ctx, data); err != nil {
+				return err
+			}
+		}
 		v, err := ix.current(ctx)
 		if err != nil {
 			_ = ix.store.Delete(ctx, key)
@@ -249,7 +271,7 @@ func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) err
 		}
 		next.WAL = append(next.WAL, walRef{Object: key, FirstSeq: next.NextSeq, Count: len(recs), Bytes: int64(len(data))})
 		next.NextSeq += uint64(len(recs))
-		_, err = ix.commit(ctx, v, next)
+		_, err = ix.commit(ctx, v, next, born)
 		if errors.Is(err, errConflictRetry) {
 			continue
 		}
@@ -260,4 +282,18 @@ func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) err
 		}
 		return nil
 	}
+}
+
+// putWAL writes data as a WAL object under a fresh name and returns the
+// name and a time no later than the object's creation.
+func (ix *Index) putWAL(ctx context.Context, data []byte) (string, time.Time, error) {
+	key := walKey(ix.id)
+	born := time.Now()
+	if _, err := ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
+		return "", born, fmt.Errorf("write wal object: %w", err)
+	}
+	if seg, err := decode(key, data); err == nil {
+		ix.db.cache.add(key, seg)
+	}
+	return key, born, nil
 }
