@@ -4,7 +4,7 @@
 GO ?= go
 DATA ?= ./data
 
-.PHONY: run build test test-short bench lint deps tools clean
+.PHONY: run build test test-short bench fuzz lint deps tools clean
 
 run: ## start the server on the embedded store in ./data (127.0.0.1:8080)
 	$(GO) run ./cmd/vectorbucket serve --data $(DATA)
@@ -18,9 +18,13 @@ test: ## every test: installs Debian packages and versitygw, starts/stops versit
 test-short: ## fast unit tests only (no servers, no data sets)
 	$(GO) test -short ./...
 
-bench: ## reproduce the README's benchmark numbers
-	scripts/deps.sh bench
-	$(GO) run ./cmd/vectorbucket bench --dataset fashion-mnist-784-euclidean --peers hnswlib,faiss --out bench/results
+bench: ## reproduce the README's benchmark numbers (~15 min on 2 idle cores)
+	scripts/bench.sh
+
+fuzz: ## a short fuzzing pass over every reader and decoder
+	$(GO) test -run '^$$' -fuzz FuzzDecodeSegment -fuzztime 30s ./neighborhoods
+	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./index/filter
+	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime 30s ./api/server
 
 lint: ## gofmt + go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
