@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/objectstore"
@@ -28,6 +29,10 @@ type segment struct {
 
 	metaOnce sync.Once
 	meta     []map[string]any // parsed metadata per row (nil: none)
+
+	// sketch holds the rows' sketches under the projection of the centroid
+	// table last used with this segment (see sketch.go).
+	sketch atomic.Pointer[segSketch]
 }
 
 // row returns the row holding key, or -1.
@@ -204,12 +209,15 @@ func decode(key string, data []byte) (*segment, error) {
 type centroidCache struct {
 	mu      sync.Mutex
 	entries map[string][]float32
+	projs   map[string]*projEntry // sketch projections, derived lazily per table
 	order   []string
 }
 
 const centroidCacheEntries = 64
 
-func newCentroidCache() *centroidCache { return &centroidCache{entries: map[string][]float32{}} }
+func newCentroidCache() *centroidCache {
+	return &centroidCache{entries: map[string][]float32{}, projs: map[string]*projEntry{}}
+}
 
 func (c *centroidCache) get(ctx context.Context, store objectstore.Store, key string, st *ioStats) ([]float32, error) {
 	c.mu.Lock()
@@ -244,6 +252,7 @@ func (c *centroidCache) add(key string, vecs []float32) {
 	c.order = append(c.order, key)
 	if len(c.order) > centroidCacheEntries {
 		delete(c.entries, c.order[0])
+		delete(c.projs, c.order[0])
 		c.order = c.order[1:]
 	}
 }

@@ -273,10 +273,30 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			}
 			nprobe = min(nprobe, n)
 		}
-		scan := func(which []int) error {
+		// Sketches (sketch.go) let the scan skip most full distances; exact
+		// mode scores everything, as brute force does.
+		var qsk *querySketch
+		if !req.Exact {
+			dim := v.m.Config.Dimension
+			qsk = newQuerySketch(ix.db.centroids.projection(v.m.Centroids, cents, dim), v.m.Config.Metric, req.Vector)
+		}
+		approx := false
+		scan := func(which []int, exact bool) error {
 			segs, err := ix.loadNbhds(ctx, v, which, &io)
 			if err != nil {
 				return wrapVanished(err)
+			}
+			if qsk != nil {
+				stats.NeighborhoodsProbed += len(segs)
+				depth := req.TopK
+				if !exact {
+					depth = max(depth, neighborhoods.RerankDepth(req.TopK))
+					approx = true
+				}
+				m, c := ix.scanSketched(segs, v, &sc, qsk, flt, top, depth, exact, stats)
+				matched += m
+				considered += c
+				return nil
 			}
 			for _, s := range segs {
 				stats.NeighborhoodsProbed++
@@ -286,7 +306,11 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			}
 			return nil
 		}
-		if err := scan(order[:nprobe]); err != nil {
+		// Without a filter, the nprobe neighborhoods are re-ranked from
+		// sketch candidates (approximate, like probing itself) unless every
+		// neighborhood is probed. A filtered query prunes exactly, so that a
+		// selective filter still searches every matching vector.
+		if err := scan(order[:nprobe], nprobe == n || flt != nil); err != nil {
 			return nil, err
 		}
 		if flt != nil && nprobe < n {
@@ -301,15 +325,17 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 					if selective {
 						step = len(rest)
 					}
-					if err := scan(rest[:step]); err != nil {
+					if err := scan(rest[:step], true); err != nil {
 						return nil, err
 					}
 					rest = rest[step:]
 				}
 			}
 		}
+		stats.Exact = stats.NeighborhoodsProbed == n && !approx
+	} else {
+		stats.Exact = true
 	}
-	stats.Exact = stats.NeighborhoodsProbed == n
 
 	slices.SortFunc(top.h, func(a, b hit) int {
 		if worse(a, b) {
