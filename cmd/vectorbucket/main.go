@@ -38,6 +38,7 @@ func commands() []command {
 		{"query", "find the nearest vectors to a query vector", runQuery},
 		{"bench", "measure recall and QPS against hnswlib and faiss (ann-benchmarks protocol)", runBench},
 		{"datasets", "list or install the data sets the bench uses", runDatasets},
+		{"scrub", "verify and repair every copy on a multi-volume embedded store", runScrub},
 	}
 }
 
