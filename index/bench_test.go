@@ -14,13 +14,18 @@ import (
 )
 
 func benchIndex(b *testing.B, store objectstore.Store, dim int, opts Options) *Index {
+	return benchIndexMetric(b, store, dim, neighborhoods.Euclidean, opts)
+}
+
+// benchIndexMetric creates bkt/idx with the given metric and opens it.
+func benchIndexMetric(b *testing.B, store objectstore.Store, dim int, metric neighborhoods.Metric, opts Options) *Index {
 	ctx := context.Background()
 	db, _ := Open(ctx, store, opts)
 	b.Cleanup(func() { db.Close() })
 	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := db.CreateIndex(ctx, "bkt", "idx", IndexConfig{Dimension: dim, Metric: neighborhoods.Euclidean}, nil); err != nil {
+	if _, err := db.CreateIndex(ctx, "bkt", "idx", IndexConfig{Dimension: dim, Metric: metric}, nil); err != nil {
 		b.Fatal(err)
 	}
 	ix, _ := db.Index(ctx, "bkt", "idx")

@@ -194,9 +194,11 @@ func TestManifestPutOutlastingGCGrace(t *testing.T) {
 func TestFoldOutlastingGCGrace(t *testing.T) {
 	const grace = 60 * time.Millisecond
 	inj := &stallInjector{
-		trigger: func(op objectstore.Op) bool { return op.Kind == objectstore.OpPut && strings.Contains(op.Key, "/centroids/") },
-		stall:   func(op objectstore.Op) bool { return isManifest(op) && op.Kind != objectstore.OpPut },
-		dur:     6 * grace,
+		trigger: func(op objectstore.Op) bool {
+			return op.Kind == objectstore.OpPut && strings.Contains(op.Key, "/centroids/")
+		},
+		stall: func(op objectstore.Op) bool { return isManifest(op) && op.Kind != objectstore.OpPut },
+		dur:   6 * grace,
 	}
 	ix, base, stop := stallHarness(t, grace, inj)
 	defer stop()

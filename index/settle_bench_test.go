@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vectorbucket/vectorbucket/datasets"
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/objectstore/local"
 	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
@@ -33,6 +34,18 @@ func BenchmarkSettleFashionMNIST(b *testing.B) {
 	}
 }
 
+// BenchmarkSettleGloVe is BenchmarkSettleFashionMNIST on the 331,479×100
+// GloVe-100 train set (cosine), without the query load.
+func BenchmarkSettleGloVe(b *testing.B) {
+	ds, err := datasets.Load(context.Background(), "glove-100-angular", datasets.LoadOptions{NoInstall: true, MaxTest: 100})
+	if err != nil {
+		b.Skipf("GloVe-100 not installed: %v", err)
+	}
+	for range b.N {
+		settleOnce(b, ds, false)
+	}
+}
+
 func settleOnce(b *testing.B, ds *datasets.Dataset, withQueries bool) {
 	ctx := context.Background()
 	{
@@ -40,7 +53,11 @@ func settleOnce(b *testing.B, ds *datasets.Dataset, withQueries bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ix := benchIndex(b, store, ds.Dim, Options{Indexer: IndexerOptions{Seed: 1}})
+		metric := neighborhoods.Euclidean
+		if ds.Metric == datasets.Cosine {
+			metric = neighborhoods.Cosine
+		}
+		ix := benchIndexMetric(b, store, ds.Dim, metric, Options{Indexer: IndexerOptions{Seed: 1}})
 		start := time.Now()
 		var firstBuild atomic.Int64
 		stop := make(chan struct{})
