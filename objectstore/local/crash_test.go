@@ -19,6 +19,7 @@ import (
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
 	"github.com/vectorbucket/vectorbucket/objectstore/local"
+	"github.com/vectorbucket/vectorbucket/objectstore/storetest"
 )
 
 const crashKeys = 40
@@ -60,7 +61,7 @@ func parseCrashContent(key string, data []byte) (int, error) {
 // after each Put returns.
 func childCrash() {
 	s := childOpen()
-	base := envInt("VB_BASE")
+	base := storetest.EnvInt("VB_BASE")
 	rng := rand.New(rand.NewPCG(uint64(base), 1))
 	w := bufio.NewWriter(os.Stdout)
 	for v := base; ; v++ {
@@ -85,7 +86,7 @@ func TestCrashSafety(t *testing.T) {
 		if testing.Short() && round > 1 {
 			break
 		}
-		cmd := child(t, "crash", "VB_DIR="+dir, "VB_BASE="+strconv.Itoa(1+round*1_000_000))
+		cmd := child("crash", "VB_DIR="+dir, "VB_BASE="+strconv.Itoa(1+round*1_000_000))
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

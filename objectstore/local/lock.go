@@ -7,8 +7,9 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/vectorbucket/vectorbucket/objectstore/internal/flock"
 )
 
 // lockStripes is the number of lock files. Every process sharing a directory
@@ -51,7 +52,7 @@ func (s *stripe) lock(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	return func() {
-		_ = syscall.Flock(int(s.file.Fd()), syscall.LOCK_UN)
+		flock.Unlock(s.file)
 		<-s.sem
 	}, nil
 }
@@ -64,29 +65,13 @@ func (s *stripe) flock(ctx context.Context) error {
 		}
 		s.file = f
 	}
-	fd := int(s.file.Fd())
-	wait := 20 * time.Microsecond
-	for {
-		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case !errors.Is(err, syscall.EWOULDBLOCK):
-			return fmt.Errorf("flock %s: %w", s.path, err)
+	if err := flock.Lock(ctx, s.file, 2*time.Millisecond); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return err
 		}
-		// Another process holds the stripe; poll with backoff so ctx
-		// cancellation is honoured.
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-		wait = min(2*wait, 2*time.Millisecond)
+		return fmt.Errorf("flock %s: %w", s.path, err)
 	}
+	return nil
 }
 
 // close releases the stripe's file.

@@ -3,22 +3,17 @@
 package local_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
 	"github.com/vectorbucket/vectorbucket/objectstore/local"
@@ -28,30 +23,11 @@ import (
 // The multi-process tests re-execute the test binary; VB_LOCAL_CHILD picks
 // what the child does.
 func TestMain(m *testing.M) {
-	switch os.Getenv("VB_LOCAL_CHILD") {
-	case "":
-		os.Exit(m.Run())
-	case "lin":
-		childLin()
-	case "race":
-		childRace()
-	case "crash":
-		childCrash()
-	default:
-		fmt.Fprintln(os.Stderr, "unknown VB_LOCAL_CHILD")
-		os.Exit(2)
-	}
-	os.Exit(0)
-}
-
-// monoClock reads CLOCK_MONOTONIC, which every process on the machine
-// shares, so histories of two processes can be merged.
-func monoClock() int64 {
-	var ts syscall.Timespec
-	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
-		panic(errno)
-	}
-	return ts.Nano()
+	storetest.ChildMain(m, "VB_LOCAL_CHILD", map[string]func(){
+		"lin":   func() { storetest.LinChild(childOpen()) },
+		"race":  childRace,
+		"crash": childCrash,
+	})
 }
 
 func childOpen() *local.Store {
@@ -63,51 +39,9 @@ func childOpen() *local.Store {
 	return s
 }
 
-func envInt(name string) int {
-	n, err := strconv.Atoi(os.Getenv(name))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(2)
-	}
-	return n
-}
-
 // child starts the test binary as a child with the given mode and env.
-func child(t *testing.T, mode string, env ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append([]string{"VB_LOCAL_CHILD=" + mode}, env...)...)
-	cmd.Stderr = os.Stderr
-	return cmd
-}
-
-// runClients runs n linearizability clients with ids base.. on s.
-func runClients(s objectstore.Store, keys []string, base, n, ops int, seed uint64) []storetest.Op {
-	var (
-		mu  sync.Mutex
-		all []storetest.Op
-		wg  sync.WaitGroup
-	)
-	for c := range n {
-		wg.Go(func() {
-			h := storetest.RunWorkload(context.Background(), s, storetest.Workload{Client: base + c, Keys: keys, Ops: ops, Seed: seed, Clock: monoClock})
-			mu.Lock()
-			all = append(all, h...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return all
-}
-
-func childLin() {
-	s := childOpen()
-	keys := strings.Split(os.Getenv("VB_KEYS"), ",")
-	fmt.Println("ready")
-	h := runClients(s, keys, envInt("VB_BASE"), envInt("VB_CLIENTS"), envInt("VB_OPS"), uint64(envInt("VB_SEED")))
-	if err := json.NewEncoder(os.Stdout).Encode(h); err != nil {
-		os.Exit(1)
-	}
+func child(mode string, env ...string) *exec.Cmd {
+	return storetest.ChildCommand("VB_LOCAL_CHILD", mode, env...)
 }
 
 // TestLinearizabilityTwoProcesses runs clients in this process and in a
@@ -115,56 +49,11 @@ func childLin() {
 func TestLinearizabilityTwoProcesses(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	const clients = 3
 	ops := 60
 	if testing.Short() {
 		ops = 30
 	}
-	keys := storetest.LinKeys("", 3)
-	seed := rand.Uint64() >> 2
-	cmd := child(t, "lin", "VB_DIR="+dir, "VB_KEYS="+strings.Join(keys, ","), "VB_BASE="+strconv.Itoa(clients),
-		"VB_CLIENTS="+strconv.Itoa(clients), "VB_OPS="+strconv.Itoa(ops), "VB_SEED="+strconv.FormatUint(seed+1, 10))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(out)
-	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("child: %q, %v", line, err)
-	}
-	mine := runClients(s, keys, 0, clients, ops, seed)
-	var theirs []storetest.Op
-	if err := json.NewDecoder(r).Decode(&theirs); err != nil {
-		t.Fatalf("decode child history: %v", err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	if len(theirs) != clients*ops {
-		t.Fatalf("child recorded %d operations, want %d", len(theirs), clients*ops)
-	}
-	overlaps := 0
-	for _, a := range mine {
-		for _, b := range theirs {
-			if a.Key == b.Key && a.Call < b.Return && b.Call < a.Return {
-				overlaps++
-			}
-		}
-	}
-	t.Logf("%d concurrent pairs of operations on one key across the two processes", overlaps)
-	if overlaps == 0 {
-		t.Errorf("the two processes never ran concurrently")
-	}
-	all := append(mine, theirs...)
-	for _, op := range all {
-		if op.Result == storetest.ResultError {
-			t.Errorf("client %d %s %s: %s", op.Client, op.Kind, op.Key, op.Err)
-		}
-	}
-	storetest.CheckHistory(t, all)
+	storetest.ProcessLinearizability(t, s, child("lin", "VB_DIR="+dir), storetest.ProcessLinOptions{Clients: 3, Ops: ops})
 }
 
 // raceRounds has every process start 8 create-only puts of key r at
@@ -175,7 +64,7 @@ func raceRounds(s objectstore.Store, start int64, rounds int) []int {
 	wins := make([]int, rounds)
 	for r := range rounds {
 		at := start + int64(r)*slot
-		for monoClock() < at {
+		for storetest.SharedClock() < at {
 			time.Sleep(100 * time.Microsecond)
 		}
 		var wg sync.WaitGroup
@@ -200,7 +89,7 @@ func raceRounds(s objectstore.Store, start int64, rounds int) []int {
 
 func childRace() {
 	s := childOpen()
-	wins := raceRounds(s, int64(envInt("VB_START")), envInt("VB_ROUNDS"))
+	wins := raceRounds(s, int64(storetest.EnvInt("VB_START")), storetest.EnvInt("VB_ROUNDS"))
 	_ = json.NewEncoder(os.Stdout).Encode(wins)
 }
 
@@ -210,8 +99,8 @@ func TestCreateOnlyRaceTwoProcesses(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	const rounds = 10
-	start := monoClock() + int64(300*time.Millisecond) // time for the child to start
-	cmd := child(t, "race", "VB_DIR="+dir, "VB_START="+strconv.FormatInt(start, 10), "VB_ROUNDS="+strconv.Itoa(rounds))
+	start := storetest.SharedClock() + int64(300*time.Millisecond) // time for the child to start
+	cmd := child("race", "VB_DIR="+dir, "VB_START="+strconv.FormatInt(start, 10), "VB_ROUNDS="+strconv.Itoa(rounds))
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {

@@ -2,13 +2,13 @@ package volumes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/vectorbucket/vectorbucket/objectstore/internal/flock"
 )
 
 // lockStripes is the number of key lock stripes. Every process sharing the
@@ -40,7 +40,7 @@ func (s *Store) lockKey(ctx context.Context, key string) (unlock func(), err err
 	var held []*os.File
 	release := func() {
 		for _, f := range held {
-			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			flock.Unlock(f)
 			f.Close()
 		}
 		<-sem
@@ -50,7 +50,7 @@ func (s *Store) lockKey(ctx context.Context, key string) (unlock func(), err err
 		if err != nil {
 			continue // volume missing or unwritable: lock the others
 		}
-		if err := flock(ctx, f); err != nil {
+		if err := flock.Lock(ctx, f, 5*time.Millisecond); err != nil {
 			f.Close()
 			if ctx.Err() != nil {
 				release()
@@ -65,28 +65,4 @@ func (s *Store) lockKey(ctx context.Context, key string) (unlock func(), err err
 		return nil, fmt.Errorf("lock %s: %d of %d volumes reachable, need %d: %w", key, len(held), len(s.vols), s.w, ErrNoQuorum)
 	}
 	return release, nil
-}
-
-// flock takes an exclusive flock on f, polling so that ctx is honoured.
-func flock(ctx context.Context, f *os.File) error {
-	wait := 20 * time.Microsecond
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case !errors.Is(err, syscall.EWOULDBLOCK):
-			return err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 5*time.Millisecond)
-	}
 }

@@ -5,19 +5,14 @@ package volumes_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
 	"github.com/vectorbucket/vectorbucket/objectstore/storetest"
@@ -27,28 +22,10 @@ import (
 // The multi-process tests re-execute the test binary; VB_VOLUMES_CHILD
 // picks what the child does.
 func TestMain(m *testing.M) {
-	switch os.Getenv("VB_VOLUMES_CHILD") {
-	case "":
-		os.Exit(m.Run())
-	case "lin":
-		childLin()
-	case "race":
-		childRace()
-	default:
-		fmt.Fprintln(os.Stderr, "unknown VB_VOLUMES_CHILD")
-		os.Exit(2)
-	}
-	os.Exit(0)
-}
-
-// monoClock reads CLOCK_MONOTONIC, shared by every process on the machine,
-// so that histories of two processes can be merged.
-func monoClock() int64 {
-	var ts syscall.Timespec
-	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
-		panic(errno)
-	}
-	return ts.Nano()
+	storetest.ChildMain(m, "VB_VOLUMES_CHILD", map[string]func(){
+		"lin":  func() { storetest.LinChild(childOpen()) },
+		"race": childRace,
+	})
 }
 
 func childOpen() *volumes.Store {
@@ -60,49 +37,8 @@ func childOpen() *volumes.Store {
 	return s
 }
 
-func envInt(name string) int {
-	n, err := strconv.Atoi(os.Getenv(name))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(2)
-	}
-	return n
-}
-
-func child(t *testing.T, mode string, env ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append([]string{"VB_VOLUMES_CHILD=" + mode}, env...)...)
-	cmd.Stderr = os.Stderr
-	return cmd
-}
-
-func runClients(s objectstore.Store, keys []string, base, n, ops int, seed uint64) []storetest.Op {
-	var (
-		mu  sync.Mutex
-		all []storetest.Op
-		wg  sync.WaitGroup
-	)
-	for c := range n {
-		wg.Go(func() {
-			h := storetest.RunWorkload(context.Background(), s, storetest.Workload{Client: base + c, Keys: keys, Ops: ops, Seed: seed, Clock: monoClock})
-			mu.Lock()
-			all = append(all, h...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return all
-}
-
-func childLin() {
-	s := childOpen()
-	keys := strings.Split(os.Getenv("VB_KEYS"), ",")
-	fmt.Println("ready")
-	h := runClients(s, keys, envInt("VB_BASE"), envInt("VB_CLIENTS"), envInt("VB_OPS"), uint64(envInt("VB_SEED")))
-	if err := json.NewEncoder(os.Stdout).Encode(h); err != nil {
-		os.Exit(1)
-	}
+func child(mode string, env ...string) *exec.Cmd {
+	return storetest.ChildCommand("VB_VOLUMES_CHILD", mode, env...)
 }
 
 // TestLinearizabilityTwoProcesses runs clients in this process and in a
@@ -111,61 +47,22 @@ func childLin() {
 func TestLinearizabilityTwoProcesses(t *testing.T) {
 	ds := dirs(t, 3)
 	s := open(t, ds, volumes.Options{})
-	const clients = 3
 	ops := 80
 	if testing.Short() {
 		ops = 40
 	}
-	keys := storetest.LinKeys("", 3)
-	seed := rand.Uint64() >> 2
-	cmd := child(t, "lin", "VB_DIRS="+strings.Join(ds, ","), "VB_KEYS="+strings.Join(keys, ","), "VB_BASE="+strconv.Itoa(clients),
-		"VB_CLIENTS="+strconv.Itoa(clients), "VB_OPS="+strconv.Itoa(ops), "VB_SEED="+strconv.FormatUint(seed+1, 10))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(out)
-	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("child: %q, %v", line, err)
-	}
 	failed := make(chan error, 1)
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		failed <- removeVolume(ds[1])
-	}()
-	mine := runClients(s, keys, 0, clients, ops, seed)
-	var theirs []storetest.Op
-	if err := json.NewDecoder(r).Decode(&theirs); err != nil {
-		t.Fatalf("decode child history: %v", err)
+	started := func() {
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			failed <- removeVolume(ds[1])
+		}()
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("child: %v", err)
-	}
+	storetest.ProcessLinearizability(t, s, child("lin", "VB_DIRS="+strings.Join(ds, ",")),
+		storetest.ProcessLinOptions{Clients: 3, Ops: ops, Started: started})
 	if err := <-failed; err != nil {
 		t.Fatal(err)
 	}
-	overlaps := 0
-	for _, a := range mine {
-		for _, b := range theirs {
-			if a.Key == b.Key && a.Call < b.Return && b.Call < a.Return {
-				overlaps++
-			}
-		}
-	}
-	t.Logf("%d concurrent pairs of operations on one key across the two processes", overlaps)
-	if overlaps == 0 {
-		t.Errorf("the two processes never ran concurrently")
-	}
-	all := append(mine, theirs...)
-	for _, op := range all {
-		if op.Result == storetest.ResultError {
-			t.Errorf("client %d %s %q: %s", op.Client, op.Kind, op.Key, op.Err)
-		}
-	}
-	storetest.CheckHistory(t, all)
 }
 
 func childRace() {
@@ -199,7 +96,7 @@ func TestCreateOnlyRaceProcesses(t *testing.T) {
 		}
 		var ps []proc
 		for i := range procs {
-			cmd := child(t, "race", "VB_DIRS="+strings.Join(ds, ","), "VB_KEY="+key, "VB_ID="+strconv.Itoa(i))
+			cmd := child("race", "VB_DIRS="+strings.Join(ds, ","), "VB_KEY="+key, "VB_ID="+strconv.Itoa(i))
 			pr, pw, err := os.Pipe()
 			if err != nil {
 				t.Fatal(err)
