@@ -39,14 +39,15 @@ Modes (--mode, comma-separated):
 Data sets: "vectorbucket datasets list"; they install themselves when
 missing (apt-get / npm), ground truth is computed once and cached.
 Peers need /usr/bin/python3 with Debian python3-hnswlib, python3-faiss,
-python3-numpy and libopenblas0-pthread.
+python3-numpy and libopenblas0-pthread; lancedb needs node and npm (its
+packages are installed under the data-set cache on first use).
 
 Examples:
   vectorbucket bench --dataset fashion-mnist-784-euclidean --peers hnswlib,faiss --runs 3
   vectorbucket bench --dataset fashion-mnist-784-euclidean --mode s3 --s3-latency 50ms`, stdout, stderr)
 	var (
 		dataset     = fs.String("dataset", "", "data set name (required), e.g. fashion-mnist-784-euclidean, glove-100-angular, synthetic-100000-128-euclidean")
-		peerList    = fs.String("peers", "", "peers to run in the same run: hnswlib, faiss (= faiss-ivf and faiss-hnsw), faiss-ivf, faiss-hnsw")
+		peerList    = fs.String("peers", "", "peers to run in the same run: hnswlib, faiss (= faiss-ivf and faiss-hnsw), faiss-ivf, faiss-hnsw, lancedb (npm, installed on first use)")
 		queries     = fs.Int("queries", 1000, "number of test queries (the first ones)")
 		k           = fs.Int("k", 10, "neighbours per query (recall@k)")
 		nprobe      = fs.String("nprobe", joinInts(bench.DefaultNProbes), "comma-separated nprobe values to sweep (capped at the number of neighborhoods)")
