@@ -55,6 +55,14 @@ func cosineScore(dot, qinv, xinv float32) float32 {
 	return 1 - dot*qinv*xinv
 }
 
+// invNorm returns 1/‖row i‖ from the stored norms, or 0 for a zero row.
+func (s *Segment) invNorm(i int) float32 {
+	if nv := s.norms[i]; nv > 0 {
+		return 1 / nv
+	}
+	return 0
+}
+
 // ScanSegment scores every live row of seg against q and offers it to top, tagged with source
 // (Hit.Source) and its key hash (so replicas of one vector in several segments count once). It
 // skips tombstones (Deleted rows) and rows for which accept (if not nil) returns false; accept is
@@ -83,11 +91,7 @@ func ScanSegment(seg *Segment, metric Metric, q []float32, top *TopK, source int
 		v := vecs[i*dim : (i+1)*dim]
 		var s float32
 		if metric == Cosine {
-			var xinv float32
-			if nv := seg.norms[i]; nv > 0 {
-				xinv = 1 / nv
-			}
-			s = cosineScore(Dot(q, v), qinv, xinv)
+			s = cosineScore(Dot(q, v), qinv, seg.invNorm(i))
 		} else {
 			s = SquaredL2(q, v)
 		}

@@ -202,11 +202,7 @@ func ScanSegmentSketched(seg *Segment, sk *Sketches, metric Metric, q, qs []floa
 		v := vecs[i*dim : (i+1)*dim]
 		var s float32
 		if metric == Cosine {
-			var xinv float32
-			if nv := seg.norms[i]; nv > 0 {
-				xinv = 1 / nv
-			}
-			s = cosineScore(Dot(q, v), qinv, xinv)
+			s = cosineScore(Dot(q, v), qinv, seg.invNorm(i))
 		} else {
 			s = SquaredL2(q, v)
 		}
@@ -267,11 +263,7 @@ func Rerank(cand *TopK, segment func(source int32) *Segment, metric Metric, q []
 		v := seg.Vector(int(h.Row))
 		var s float32
 		if metric == Cosine {
-			var xinv float32
-			if nv := seg.norms[h.Row]; nv > 0 {
-				xinv = 1 / nv
-			}
-			s = cosineScore(Dot(q[:len(v)], v), qinv, xinv)
+			s = cosineScore(Dot(q[:len(v)], v), qinv, seg.invNorm(int(h.Row)))
 		} else {
 			s = SquaredL2(q[:len(v)], v)
 		}
