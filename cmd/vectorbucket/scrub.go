@@ -37,12 +37,9 @@ Exits 1 when some object has no verifiable copy of its newest version.`
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
-	dirs := strings.Split(data, ",")
-	for i := range dirs {
-		dirs[i] = strings.TrimSpace(dirs[i])
-		if dirs[i] == "" {
-			return fmt.Errorf("--data %q: empty directory name", data)
-		}
+	dirs, err := dataDirs(data)
+	if err != nil {
+		return err
 	}
 	st, err := volumes.Open(ctx, dirs, volumes.Options{})
 	if err != nil {

@@ -99,12 +99,9 @@ func (c *storeConfig) open(ctx context.Context, log *slog.Logger) (*openedStore,
 		base = st
 		o.describe = c.url
 	default:
-		dirs := strings.Split(c.data, ",")
-		for i := range dirs {
-			dirs[i] = strings.TrimSpace(dirs[i])
-			if dirs[i] == "" {
-				return nil, fmt.Errorf("--data %q: empty directory name", c.data)
-			}
+		dirs, err := dataDirs(c.data)
+		if err != nil {
+			return nil, err
 		}
 		st, err := volumes.Open(ctx, dirs, volumes.Options{})
 		if err != nil {
@@ -184,4 +181,16 @@ func (b *byteSize) Set(s string) error {
 	}
 	*b = byteSize(f * mult)
 	return nil
+}
+
+// dataDirs splits a --data value into its volume directories.
+func dataDirs(data string) ([]string, error) {
+	dirs := strings.Split(data, ",")
+	for i := range dirs {
+		dirs[i] = strings.TrimSpace(dirs[i])
+		if dirs[i] == "" {
+			return nil, fmt.Errorf("--data %q: empty directory name", data)
+		}
+	}
+	return dirs, nil
 }
