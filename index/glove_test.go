@@ -58,30 +58,8 @@ func TestRecallGloVe(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var hits, total, scored int
-	for q := range ds.NTest {
-		exact, _, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(q), TopK: 10, Exact: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, st, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(q), TopK: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		scored += st.VectorsScored
-		want := map[string]bool{}
-		for _, e := range exact {
-			want[e.Key] = true
-		}
-		for _, g := range got {
-			if want[g.Key] {
-				hits++
-			}
-		}
-		total += len(exact)
-	}
-	recall := float64(hits) / float64(total)
-	t.Logf("recall@10 = %.4f over %d queries, %.0f vectors scored per query", recall, ds.NTest, float64(scored)/float64(ds.NTest))
+	recall, scored := recallVsExact(ctx, t, ix, ds)
+	t.Logf("recall@10 = %.4f over %d queries, %.0f vectors scored per query", recall, ds.NTest, scored)
 	if recall < 0.95 {
 		t.Errorf("recall@10 = %.4f, want ≥ 0.95", recall)
 	}

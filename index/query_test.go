@@ -117,15 +117,7 @@ func TestFilteredRecallFashionMNIST(t *testing.T) {
 			if len(got) < len(exact) {
 				short++
 			}
-			want := map[string]bool{}
-			for _, e := range exact {
-				want[e.Key] = true
-			}
-			for _, g := range got {
-				if want[g.Key] {
-					hits++
-				}
-			}
+			hits += keysFound(exact, got)
 			total += len(exact)
 		}
 		recall := float64(hits) / float64(total)
