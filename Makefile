@@ -3,14 +3,19 @@
 
 GO ?= go
 DATA ?= ./data
+# The server is pure Go and static; nomsgpack drops gin's unused MessagePack codec.
+SERVER_FLAGS ?= -trimpath -tags nomsgpack -ldflags '-s -w'
+# Set BENCH_TAGS=hdf5 (cgo + Debian's libhdf5-dev) to read ann-benchmarks .hdf5 files.
+BENCH_TAGS ?=
 
 .PHONY: run build test test-short bench fuzz lint deps tools clean
 
-run: ## start the server on the embedded store in ./data (127.0.0.1:8080)
-	$(GO) run ./cmd/vectorbucket serve --data $(DATA)
+run: ## start the server on the embedded store in ./data (127.0.0.1:8080); needs only Go
+	CGO_ENABLED=0 $(GO) run ./cmd/vectorbucket serve --data $(DATA)
 
-build: ## build the vectorbucket binary into .bin/
-	$(GO) build -o .bin/vectorbucket ./cmd/vectorbucket
+build: ## build vectorbucket (static, pure Go) and vectorbucket-bench into .bin/
+	CGO_ENABLED=0 $(GO) build $(SERVER_FLAGS) -o .bin/vectorbucket ./cmd/vectorbucket
+	$(GO) build -tags "$(BENCH_TAGS)" -o .bin/vectorbucket-bench ./cmd/vectorbucket-bench
 
 test: ## every test: installs Debian packages and versitygw, starts/stops versitygw
 	scripts/test.sh
@@ -26,9 +31,10 @@ fuzz: ## a short fuzzing pass over every reader and decoder
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./index/filter
 	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime 30s ./api/server
 
-lint: ## gofmt + go vet
+lint: ## gofmt + go vet + go mod tidy check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 deps: ## Debian packages for tests
 	scripts/deps.sh test

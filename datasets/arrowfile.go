@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // VectorColumns names the columns of a table of vectors. Empty names pick the defaults.
@@ -26,7 +23,8 @@ type VectorColumns struct {
 	Key string
 }
 
-// VectorTable is the vectors (and keys) read from an Arrow or Parquet file.
+// VectorTable is the vectors (and keys) read from an Arrow file (or, through package
+// datasets/parquetfile, a Parquet file).
 type VectorTable struct {
 	Dim     int
 	N       int
@@ -133,44 +131,29 @@ func checkStreamPrefix(b []byte) error {
 	return nil
 }
 
-// ReadParquetFile reads a table of vectors from a Parquet file.
-// Corrupt or truncated files give an error wrapping ErrFormat.
-func ReadParquetFile(ctx context.Context, path string, cols VectorColumns) (t *VectorTable, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read parquet: %w", err)
-	}
-	defer f.Close()
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf("read parquet %s: %w: %v", path, ErrFormat, r)
-		}
-	}()
-	mem := memory.NewGoAllocator()
-	tbl, err := pqarrow.ReadTable(ctx, f, parquet.NewReaderProperties(mem), pqarrow.ArrowReadProperties{}, mem)
-	if err != nil {
-		return nil, fmt.Errorf("read parquet %s: %w: %v", path, ErrFormat, err)
-	}
-	defer tbl.Release()
+// TableFromArrow reads a table of vectors from an Arrow table (as a Parquet reader returns
+// it): the vector column and the optional key column named by cols, over every chunk.
+// Bad columns or values give an error wrapping ErrFormat.
+func TableFromArrow(tbl arrow.Table, cols VectorColumns) (*VectorTable, error) {
 	vi, ki, err := pickColumns(tbl.Schema(), cols)
 	if err != nil {
-		return nil, fmt.Errorf("read parquet %s: %w", path, err)
+		return nil, err
 	}
-	t = &VectorTable{}
+	t := &VectorTable{}
 	for _, c := range tbl.Column(vi).Data().Chunks() {
 		if err := t.appendVectors(c); err != nil {
-			return nil, fmt.Errorf("read parquet %s: %w", path, err)
+			return nil, err
 		}
 	}
 	if ki >= 0 {
 		for _, c := range tbl.Column(ki).Data().Chunks() {
 			if err := t.appendKeys(c); err != nil {
-				return nil, fmt.Errorf("read parquet %s: %w", path, err)
+				return nil, err
 			}
 		}
 	}
 	if err := t.check(ki >= 0); err != nil {
-		return nil, fmt.Errorf("read parquet %s: %w", path, err)
+		return nil, err
 	}
 	return t, nil
 }
@@ -310,9 +293,9 @@ func (t *VectorTable) check(keys bool) error {
 	return nil
 }
 
-// record builds one record batch of t: "key" utf8 (when t has keys) and "vector"
-// FixedSizeList<float32>.
-func (t *VectorTable) record(mem memory.Allocator) arrow.RecordBatch {
+// Record builds one record batch of t: "key" utf8 (when t has keys) and "vector"
+// FixedSizeList<float32>. The caller releases it.
+func (t *VectorTable) Record(mem memory.Allocator) arrow.RecordBatch {
 	fields := []arrow.Field{{Name: "vector", Type: arrow.FixedSizeListOf(int32(t.Dim), arrow.PrimitiveTypes.Float32)}}
 	if t.Keys != nil {
 		fields = append([]arrow.Field{{Name: "key", Type: arrow.BinaryTypes.String}}, fields...)
@@ -337,9 +320,9 @@ func (t *VectorTable) record(mem memory.Allocator) arrow.RecordBatch {
 // and, when t has keys, a "key" utf8 column.
 func WriteArrowFile(path string, t *VectorTable) error {
 	mem := memory.NewGoAllocator()
-	rec := t.record(mem)
+	rec := t.Record(mem)
 	defer rec.Release()
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		fw, err := ipc.NewFileWriter(w, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem))
 		if err != nil {
 			return err
@@ -349,19 +332,5 @@ func WriteArrowFile(path string, t *VectorTable) error {
 			return err
 		}
 		return fw.Close()
-	})
-}
-
-// WriteParquetFile writes t as a Parquet file with the columns of [WriteArrowFile].
-func WriteParquetFile(path string, t *VectorTable) error {
-	mem := memory.NewGoAllocator()
-	rec := t.record(mem)
-	defer rec.Release()
-	return writeFileAtomic(path, func(w io.Writer) error {
-		tbl := array.NewTableFromRecords(rec.Schema(), []arrow.RecordBatch{rec})
-		defer tbl.Release()
-		// WriteTable closes a writer that is an io.Closer; the file is closed by the caller.
-		return pqarrow.WriteTable(tbl, struct{ io.Writer }{w}, 64*1024, parquet.NewWriterProperties(parquet.WithAllocator(mem)),
-			pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	})
 }

@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -42,7 +41,7 @@ func sameTable(t *testing.T, got, want *VectorTable) {
 	}
 }
 
-func TestArrowParquetRoundTrip(t *testing.T) {
+func TestArrowRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	for _, keys := range []bool{true, false} {
 		want := sampleTable(257, 9, keys)
@@ -51,16 +50,6 @@ func TestArrowParquetRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := ReadArrowFile(pa, VectorColumns{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameTable(t, got, want)
-
-		pp := filepath.Join(dir, "v.parquet")
-		if err := WriteParquetFile(pp, want); err != nil {
-			t.Fatal(err)
-		}
-		got, err = ReadParquetFile(context.Background(), pp, VectorColumns{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,28 +115,20 @@ func TestArrowListFloat64Stream(t *testing.T) {
 	}
 }
 
-func TestArrowParquetCorrupt(t *testing.T) {
+func TestArrowCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	want := sampleTable(100, 8, true)
-	pa, pp := filepath.Join(dir, "v.arrow"), filepath.Join(dir, "v.parquet")
+	pa := filepath.Join(dir, "v.arrow")
 	if err := WriteArrowFile(pa, want); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteParquetFile(pp, want); err != nil {
-		t.Fatal(err)
-	}
-	for _, src := range []string{pa, pp} {
+	for _, src := range []string{pa} {
 		b, _ := os.ReadFile(src)
 		cuts := []int{0, 4, 8, 100, len(b) / 2, len(b) - 20, len(b) - 1}
 		for _, c := range cuts {
 			p := filepath.Join(dir, "cut"+filepath.Ext(src))
 			os.WriteFile(p, b[:c], 0o644)
-			var err error
-			if filepath.Ext(src) == ".arrow" {
-				_, err = ReadArrowFile(p, VectorColumns{})
-			} else {
-				_, err = ReadParquetFile(context.Background(), p, VectorColumns{})
-			}
+			_, err := ReadArrowFile(p, VectorColumns{})
 			if !errors.Is(err, ErrFormat) {
 				t.Errorf("%s cut at %d of %d: err = %v, want ErrFormat", filepath.Base(src), c, len(b), err)
 			}
@@ -159,13 +140,7 @@ func TestArrowParquetCorrupt(t *testing.T) {
 			c[i] ^= 0x5a
 			p := filepath.Join(dir, "flip"+filepath.Ext(src))
 			os.WriteFile(p, c, 0o644)
-			var got *VectorTable
-			var err error
-			if filepath.Ext(src) == ".arrow" {
-				got, err = ReadArrowFile(p, VectorColumns{})
-			} else {
-				got, err = ReadParquetFile(context.Background(), p, VectorColumns{})
-			}
+			got, err := ReadArrowFile(p, VectorColumns{})
 			if err == nil && (got.N != 100 || got.Dim != 8) {
 				t.Errorf("%s flipped at %d: no error but %d×%d", filepath.Base(src), i, got.N, got.Dim)
 			}

@@ -26,6 +26,10 @@ var ErrNotInstalled = errors.New("data set not installed")
 // expected format.
 var ErrFormat = errors.New("bad data file")
 
+// ErrNoHDF5 reports that this binary was built without HDF5 support: rebuild with
+// -tags hdf5 (cgo and Debian's libhdf5-dev), as "make test" and "make bench" do.
+var ErrNoHDF5 = errors.New("HDF5 support is not compiled in (build with -tags hdf5, cgo and Debian's libhdf5-dev)")
+
 // Dataset is a loaded data set: train (base) vectors to index and test (query) vectors,
 // each stored flat in row-major order.
 type Dataset struct {

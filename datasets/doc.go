@@ -14,9 +14,9 @@
 //     Synthetic and labelled so in its description.
 //
 // Readers cover gzip IDX (MNIST family), fvecs/ivecs/bvecs, ann-benchmarks HDF5 files and
-// Arrow IPC / Parquet files with a list-of-float32 vector column. HDF5 goes through cgo
-// and Debian's libhdf5 (gonum.org/v1/hdf5); a build with CGO_ENABLED=0 or -tags nohdf5
-// has no HDF5 support (ReadHDF5 returns an error) and no libhdf5 dependency.
+// Arrow IPC / Parquet files with a list-of-float32 vector column. HDF5 is opt-in: it goes
+// through cgo and Debian's libhdf5-dev (gonum.org/v1/hdf5) and is compiled only with
+// -tags hdf5; every other build is pure Go, and there ReadHDF5 returns ErrNoHDF5.
 //
 // Ground truth ([GroundTruth]) is exact: every distance is first computed in float32 with
 // SIMD (github.com/viterin/vek) on all cores, the best k+32 candidates are rescored in

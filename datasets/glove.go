@@ -106,7 +106,7 @@ func installGloVe(ctx context.Context, dir string, o LoadOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, gloveWords), func(w io.Writer) error {
+	return WriteFileAtomic(filepath.Join(dir, gloveWords), func(w io.Writer) error {
 		_, err := w.Write(wb)
 		return err
 	})

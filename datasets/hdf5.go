@@ -1,4 +1,4 @@
-//go:build cgo && !nohdf5
+//go:build hdf5
 
 package datasets
 

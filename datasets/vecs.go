@@ -163,15 +163,17 @@ func WriteBvecs(w io.Writer, vecs []uint8, dim int) error {
 
 // WriteFvecsFile writes an fvecs file atomically (temporary file, then rename).
 func WriteFvecsFile(path string, vecs []float32, dim int) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteFvecs(w, vecs, dim) })
+	return WriteFileAtomic(path, func(w io.Writer) error { return WriteFvecs(w, vecs, dim) })
 }
 
 // WriteIvecsFile writes an ivecs file atomically (temporary file, then rename).
 func WriteIvecsFile(path string, vecs []int32, dim int) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteIvecs(w, vecs, dim) })
+	return WriteFileAtomic(path, func(w io.Writer) error { return WriteIvecs(w, vecs, dim) })
 }
 
-func writeFileAtomic(path string, write func(io.Writer) error) error {
+// WriteFileAtomic creates path with the bytes write writes: into path+".tmp", synced, then
+// renamed over path, so a reader never sees a partial file.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {

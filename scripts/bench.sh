@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
-go build -o .bin/vectorbucket ./cmd/vectorbucket
+make build BENCH_TAGS=hdf5
 vb=.bin/vectorbucket
 $vb bench --dataset fashion-mnist-784-euclidean --mode inprocess,http --peers hnswlib,faiss \
 	--queries 1000 --runs 3 --out bench/results/fashion-mnist-784-euclidean

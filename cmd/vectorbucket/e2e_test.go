@@ -28,6 +28,7 @@ import (
 	"github.com/vectorbucket/vectorbucket/api/client"
 	"github.com/vectorbucket/vectorbucket/api/server/servertest"
 	"github.com/vectorbucket/vectorbucket/datasets"
+	"github.com/vectorbucket/vectorbucket/datasets/parquetfile"
 )
 
 const (
@@ -57,6 +58,12 @@ func binary(t *testing.T) string {
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		// The harness next to it: "bench", "datasets" and Parquet import run it.
+		out, err = exec.Command("go", "build", "-o", filepath.Join(dir, benchBinary), "../vectorbucket-bench").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build vectorbucket-bench: %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -346,7 +353,7 @@ func TestE2ECLI(t *testing.T) {
 		tbl.Keys = append(tbl.Keys, fmt.Sprintf("pq%02d", i))
 	}
 	pq, arrowPath := filepath.Join(dir, "items.parquet"), filepath.Join(dir, "items.arrow")
-	if err := datasets.WriteParquetFile(pq, tbl); err != nil {
+	if err := parquetfile.Write(pq, tbl); err != nil {
 		t.Fatal(err)
 	}
 	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", pq); !strings.Contains(out, "imported 50 vectors") {

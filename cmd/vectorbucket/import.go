@@ -100,7 +100,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		var t *datasets.VectorTable
 		cols := datasets.VectorColumns{Vector: vectorCol, Key: keyCol}
 		if format == "parquet" {
-			t, err = datasets.ReadParquetFile(ctx, path, cols)
+			t, err = readParquet(ctx, path, cols)
 		} else {
 			t, err = datasets.ReadArrowFile(path, cols)
 		}

