@@ -56,3 +56,15 @@ func TestServerDependencies(t *testing.T) {
 		}
 	}
 }
+
+// serve says loudly when it runs without credentials, and not when SigV4 is on.
+func TestServeWarnsWithoutCredentials(t *testing.T) {
+	for _, signed := range []bool{false, true} {
+		p := startServe(t, t.TempDir(), signed)
+		p.stop(t)
+		warned := strings.Contains(p.log.String(), "AUTHENTICATION IS OFF")
+		if warned == signed {
+			t.Errorf("signed=%v: warned=%v\n%s", signed, warned, p.log)
+		}
+	}
+}

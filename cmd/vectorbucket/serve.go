@@ -136,6 +136,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			"Set %s and %s (or --credentials-file) to require AWS SigV4, or listen on a loopback address such as 127.0.0.1:8080",
 			cfg.addr, server.EnvAccessKeyID, server.EnvSecretAccessKey)
 	}
+	if users == nil {
+		log.Warn("AUTHENTICATION IS OFF: no credentials are set, so every process on this machine can read, "+
+			"write and delete every vector; that is why the server listens on loopback only. "+
+			"Set "+server.EnvAccessKeyID+" and "+server.EnvSecretAccessKey+" (or --credentials-file) to require AWS SigV4.",
+			"addr", cfg.addr)
+	}
 	st, err := cfg.store.open(ctx, log)
 	if err != nil {
 		return err
