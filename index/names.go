@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the S3 Vectors API (S3VECTORS.md §3), enforced by the catalog
+// Limits of the S3 Vectors API (the S3 Vectors API reference), enforced by the catalog
 // and by Put, Delete, Get, List and Query.
 const (
 	MaxBuckets               = 10000     // vector buckets per store (default quota)

@@ -1,5 +1,5 @@
 // Package protocol holds a Promela model of the index commit protocol
-// (DESIGN.md §2–§5) and the test that checks it with the spin model
+// (docs/design/index.md §2–§6) and the test that checks it with the spin model
 // checker.
 //
 // commit.pml models writers appending WAL objects and committing manifest
