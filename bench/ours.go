@@ -327,16 +327,24 @@ type measured struct {
 	traffic []traffic
 }
 
-// sweepPoint answers the first n test queries one at a time on one thread.
-// With cold, every query opens a fresh DB and index handle (empty caches)
-// on the store first, and that is part of its latency.
+// sweepPoint answers the first n test queries one at a time on one thread
+// (or, with cfg.SearchThreads > 1 and not cold, on that many goroutines, each
+// one query at a time). With cold, every query opens a fresh DB and index
+// handle (empty caches) on the store first, and that is part of its latency.
 func (o *ours) sweepPoint(ctx context.Context, cfg *Config, d *datasets.Dataset, n, nprobe int, cold bool, label string) (measured, error) {
 	m := measured{ids: make([][]int, n), lat: make([]time.Duration, n), stats: make([]index.QueryStats, n), traffic: make([]traffic, n)}
 	bar := newBar(cfg.Progress, n, label)
 	defer bar.Finish()
-	prev := runtime.GOMAXPROCS(1)
+	threads := cfg.SearchThreads
+	if cold || threads < 1 {
+		threads = 1
+	}
+	prev := runtime.GOMAXPROCS(threads)
 	defer runtime.GOMAXPROCS(prev)
 	runtime.GC()
+	if threads > 1 {
+		return o.sweepParallel(ctx, m, d, cfg.K, nprobe, threads, bar, label)
+	}
 	start := time.Now()
 	for q := range n {
 		v := d.TestVec(q)
@@ -357,6 +365,42 @@ func (o *ours) sweepPoint(ctx context.Context, cfg *Config, d *datasets.Dataset,
 	}
 	m.total = time.Since(start)
 	return m, nil
+}
+
+// sweepParallel answers the queries of m on threads goroutines that take the
+// next query index from a shared counter. Store traffic is not traced (the
+// tracer follows one query at a time) and, over HTTP, the per-query index
+// stats are those of whichever query finished last.
+func (o *ours) sweepParallel(ctx context.Context, m measured, d *datasets.Dataset, k, nprobe, threads int, pb bar, label string) (measured, error) {
+	var next atomic.Int64
+	errs := make([]error, threads)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				q := int(next.Add(1) - 1)
+				if q >= len(m.ids) {
+					return
+				}
+				t := time.Now()
+				ids, st, err := o.query(ctx, d.TestVec(q), k, nprobe)
+				m.lat[q] = time.Since(t)
+				if err != nil {
+					errs[w] = fmt.Errorf("%s query %d: %w", label, q, err)
+					next.Store(int64(len(m.ids)))
+					return
+				}
+				m.ids[q], m.stats[q] = ids, st
+				pb.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	m.total = time.Since(start)
+	return m, errors.Join(errs...)
 }
 
 func (o *ours) coldQuery(ctx context.Context, v []float32, k, nprobe int) ([]int, index.QueryStats, error) {

@@ -93,7 +93,8 @@ type Report struct {
 	NQueries    int    `json:"n_queries"`
 	K           int    `json:"k"`
 	// SearchThreads is 1: one query at a time on one thread (GOMAXPROCS=1
-	// for our query loops, one thread in the peers).
+	// for our query loops, one thread in the peers); N > 1: throughput on N
+	// threads (our goroutines, the peers' batch search).
 	SearchThreads int `json:"search_threads"`
 	// Runs: each sweep point is the fastest of this many passes.
 	Runs int `json:"runs,omitempty"`

@@ -81,6 +81,11 @@ type Config struct {
 	Runs int
 	// BuildThreads for every engine's build; default runtime.NumCPU().
 	BuildThreads int
+	// SearchThreads is 1 (default): one query at a time on one thread, the
+	// ann-benchmarks protocol. N > 1 measures throughput: our engine answers
+	// the queries on N goroutines (GOMAXPROCS=N), each one query at a time,
+	// and the peers use their batch search on N threads. Not with the s3 mode.
+	SearchThreads int
 	// WorkDir holds temporary stores and peer files; default os.TempDir().
 	WorkDir string
 	// NoInstall fails instead of installing a missing data set.
@@ -115,6 +120,9 @@ func (c *Config) defaults() {
 	if c.BuildThreads <= 0 {
 		c.BuildThreads = runtime.NumCPU()
 	}
+	if c.SearchThreads <= 0 {
+		c.SearchThreads = 1
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -131,10 +139,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if m != ModeInProcess && m != ModeHTTP && m != ModeS3 {
 			return nil, fmt.Errorf("unknown mode %q (inprocess, http, s3)", m)
 		}
+		if m == ModeS3 && cfg.SearchThreads > 1 {
+			return nil, fmt.Errorf("mode s3 measures round trips one query at a time: use --search-threads 1")
+		}
 	}
 	start := time.Now()
 	rep := &Report{Started: start.UTC(), Machine: machine(), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
-		LoadAvgStart: loadAvg(), K: cfg.K, SearchThreads: 1, BuildThreads: cfg.BuildThreads, Runs: cfg.Runs, Command: cfg.Command}
+		LoadAvgStart: loadAvg(), K: cfg.K, SearchThreads: cfg.SearchThreads, BuildThreads: cfg.BuildThreads, Runs: cfg.Runs, Command: cfg.Command}
 	sp := newSpinner(cfg.Progress, "loading "+cfg.Dataset)
 	d, err := datasets.Load(ctx, cfg.Dataset, datasets.LoadOptions{MaxTrain: cfg.MaxTrain, MaxTest: cfg.Queries, NoInstall: cfg.NoInstall, Log: cfg.Progress})
 	sp.Finish()
@@ -222,6 +233,9 @@ func runOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datas
 	switch mode {
 	case ModeInProcess:
 		c.Note = "embedded local store; index cache warm; GOMAXPROCS=1 while querying"
+		if cfg.SearchThreads > 1 {
+			c.Note = fmt.Sprintf("embedded local store; index cache warm; %d goroutines, each one query at a time, GOMAXPROCS=%d", cfg.SearchThreads, cfg.SearchThreads)
+		}
 	case ModeHTTP:
 		c.Note = "api/client → in-process api/server over loopback HTTP (JSON); nprobe passed to the index by the bench's backend wrapper (the S3 Vectors API has no such knob)"
 	case ModeS3:
@@ -305,6 +319,9 @@ func logPoint(w io.Writer, engine string, p Point) {
 // runPeer measures one peer over its sweep.
 func runPeer(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datasets.Truth, e peers.Engine) (Curve, error) {
 	c := Curve{Engine: string(e), Mode: "peer", Note: e.Note()}
+	if cfg.SearchThreads > 1 {
+		c.Note += fmt.Sprintf("; batch search on %d threads (latency = total × threads ÷ queries, not per query)", cfg.SearchThreads)
+	}
 	sp := newSpinner(cfg.Progress, string(e)+": build and sweep (one thread)")
 	sweep := cfg.PeerSweeps[e]
 	if sweep == nil && cfg.Runs > 1 {
@@ -316,7 +333,7 @@ func runPeer(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datas
 			repeated = append(repeated, v)
 		}
 	}
-	res, err := peers.Run(ctx, e, d, truth, peers.Options{K: cfg.K, Sweep: repeated, BuildThreads: cfg.BuildThreads,
+	res, err := peers.Run(ctx, e, d, truth, peers.Options{K: cfg.K, Sweep: repeated, BuildThreads: cfg.BuildThreads, SearchThreads: cfg.SearchThreads,
 		WorkDir: peerDir(cfg.WorkDir, e), Log: peerLog(cfg.Progress),
 		OnResult: func(r peers.Result) {
 			p := peerPoint(r)

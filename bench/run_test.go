@@ -168,3 +168,40 @@ func TestKeyID(t *testing.T) {
 		t.Error("a foreign key parsed as an id")
 	}
 }
+
+// With two search threads every query is answered (exact search still finds every true
+// neighbour), and the report says how many threads searched. (Recall below exact is not
+// compared with a one-thread run: the index is rebuilt per run and its first build races
+// the ingest, so two builds can differ.)
+func TestRunSearchThreads(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("VECTORBUCKET_DATA_DIR", t.TempDir())
+	cfg := Config{Dataset: "synthetic-3000-16-euclidean", Queries: 60, K: 10, NProbe: []int{2, 100},
+		Modes: []string{ModeInProcess, ModeHTTP}, WorkDir: t.TempDir(), SearchThreads: 2}
+	if err := peers.Check(ctx, "", peers.HNSWLib); err == nil {
+		cfg.Peers = []peers.Engine{peers.HNSWLib}
+		cfg.PeerSweeps = map[peers.Engine][]int{peers.HNSWLib: {400}}
+	} else if os.Getenv("CI") != "" {
+		t.Fatalf("CI: %v", err)
+	}
+	rep, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SearchThreads != 2 {
+		t.Fatalf("search threads %d in the report", rep.SearchThreads)
+	}
+	for _, c := range rep.Curves {
+		for _, p := range c.Points {
+			if p.QPS <= 0 || p.Queries != 60 || p.Recall <= 0 {
+				t.Errorf("%s %s: %+v", c.Engine, p.Params, p)
+			}
+		}
+		if last := c.Points[len(c.Points)-1]; last.Recall < 0.99 {
+			t.Errorf("%s %s: recall %v at the widest setting", c.Engine, last.Params, last.Recall)
+		}
+	}
+	if _, err := Run(ctx, Config{Dataset: "synthetic-600-4-euclidean", Modes: []string{ModeS3}, SearchThreads: 2}); err == nil {
+		t.Error("the s3 mode accepted 2 search threads")
+	}
+}

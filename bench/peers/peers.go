@@ -58,6 +58,10 @@ func Engines() []Engine { return []Engine{HNSWLib, FaissIVF, FaissHNSW, LanceDB}
 // ErrUnavailable is returned when the Python interpreter or an engine's module is missing.
 var ErrUnavailable = errors.New("peer engine unavailable")
 
+// ErrNoThreads reports a peer that has no multi-threaded search here (LanceDB, queried one
+// at a time from Node.js).
+var ErrNoThreads = errors.New("no multi-threaded search for this peer")
+
 // ParseEngines parses a comma-separated list such as "hnswlib,faiss"; "faiss" means both
 // faiss engines.
 func ParseEngines(s string) ([]Engine, error) {
@@ -104,10 +108,14 @@ type Options struct {
 	K            int            // neighbours per query; default 10
 	Build        map[string]int // build parameters, e.g. {"M": 32} or {"nlist": 1024}; engine defaults otherwise
 	Sweep        []int          // values of the engine's search knob (ef, nprobe or efSearch); engine default otherwise
-	BuildThreads int            // threads for building; default 1 (searching is always one thread)
-	Log          io.Writer      // the script's stderr; default os.Stderr
-	LanceDBDir   string         // where LanceDB's npm packages live; default LanceDBDir()
-	OnResult     func(Result)   // called as each sweep point finishes
+	BuildThreads int            // threads for building; default 1
+	// SearchThreads is 1 (default): one query at a time on one thread; N > 1: the engine's
+	// batch search over all queries on N threads (hnswlib knn_query num_threads, faiss
+	// OpenMP), where per-query latency is not measured (each is total × N ÷ queries).
+	SearchThreads int
+	Log           io.Writer    // the script's stderr; default os.Stderr
+	LanceDBDir    string       // where LanceDB's npm packages live; default LanceDBDir()
+	OnResult      func(Result) // called as each sweep point finishes
 }
 
 // Result is one sweep point: an index built once, every test query answered at one setting
@@ -124,6 +132,9 @@ type Result struct {
 	Latencies    []time.Duration // per query, in query order
 	IDs          [][]int         // returned train ids per query (nearest first)
 	Recall       float64         // mean recall@K against the truth given to Run; -1 without one
+	// SearchThreads is the number of search threads (1: one query at a time; more: one
+	// batch call, and Latencies are total × threads ÷ queries, not measured per query).
+	SearchThreads int
 }
 
 // Label names the configuration, e.g. "hnswlib M=16 efConstruction=200 ef=40".
@@ -179,6 +190,12 @@ func Run(ctx context.Context, e Engine, d *datasets.Dataset, truth *datasets.Tru
 	}
 	if o.BuildThreads <= 0 {
 		o.BuildThreads = 1
+	}
+	if o.SearchThreads <= 0 {
+		o.SearchThreads = 1
+	}
+	if e == LanceDB && o.SearchThreads > 1 {
+		return nil, fmt.Errorf("peer %s: %w", e, ErrNoThreads)
 	}
 	if o.Log == nil {
 		o.Log = os.Stderr
@@ -290,7 +307,8 @@ func writeData(path string, vecs []float32, dim int) error {
 // pythonCommand is the command line that runs peers.py for a Python engine.
 func pythonCommand(ctx context.Context, paths map[string]string, e Engine, d *datasets.Dataset, o Options) *exec.Cmd {
 	args := []string{paths["script"], "--engine", string(e), "--train", paths["train"], "--test", paths["test"],
-		"--metric", d.Metric, "--k", fmt.Sprint(o.K), "--out", paths["out"], "--build-threads", fmt.Sprint(o.BuildThreads)}
+		"--metric", d.Metric, "--k", fmt.Sprint(o.K), "--out", paths["out"], "--build-threads", fmt.Sprint(o.BuildThreads),
+		"--search-threads", fmt.Sprint(o.SearchThreads)}
 	if o.Build != nil {
 		args = append(args, "--build", jsonString(o.Build))
 	}
@@ -299,7 +317,7 @@ func pythonCommand(ctx context.Context, paths map[string]string, e Engine, d *da
 	}
 	cmd := exec.CommandContext(ctx, o.Python, args...)
 	// One thread for BLAS/OpenMP inside the engines; the script sets faiss's own count.
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+fmt.Sprint(o.BuildThreads), "OPENBLAS_NUM_THREADS=1")
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+fmt.Sprint(max(o.BuildThreads, o.SearchThreads)), "OPENBLAS_NUM_THREADS=1")
 	return cmd
 }
 
@@ -332,6 +350,7 @@ type line struct {
 	LatenciesUS []float64      `json:"latencies_us"`
 	TotalS      float64        `json:"total_s"`
 	QPS         float64        `json:"qps"`
+	Threads     int            `json:"search_threads"`
 }
 
 func parseResults(r io.Reader, e Engine, d *datasets.Dataset, truth *datasets.Truth, o Options) ([]Result, error) {
@@ -367,7 +386,7 @@ func toResult(l line, d *datasets.Dataset, truth *datasets.Truth, k int) (Result
 		return Result{}, fmt.Errorf("%s: %d results of %d ids and %d latencies for %d queries, k=%d", l.IDsPath, n, dim, len(l.LatenciesUS), d.NTest, k)
 	}
 	res := Result{Engine: l.Engine, Version: l.Version, Build: l.Build, Search: l.Search, BuildSeconds: l.BuildS,
-		IndexBytes: l.IndexBytes, TotalSeconds: l.TotalS, QPS: l.QPS, Recall: -1,
+		IndexBytes: l.IndexBytes, TotalSeconds: l.TotalS, QPS: l.QPS, Recall: -1, SearchThreads: max(1, l.Threads),
 		IDs: make([][]int, n), Latencies: make([]time.Duration, n)}
 	for q := range n {
 		row := make([]int, 0, k)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,5 +156,46 @@ func TestRunLanceDB(t *testing.T) {
 	}
 	if res[1].Recall < 0.9 || res[1].Recall < res[0].Recall {
 		t.Errorf("recall %.3f at nprobes=1, %.3f probing everything", res[0].Recall, res[1].Recall)
+	}
+}
+
+// Batch search on two threads answers exactly what one query at a time does.
+func TestRunPeersThreads(t *testing.T) {
+	ctx := context.Background()
+	python := []Engine{HNSWLib, FaissIVF, FaissHNSW}
+	for _, e := range python {
+		if err := Check(ctx, "", e); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal(err)
+			}
+			t.Skip(err)
+		}
+	}
+	d, err := datasets.Load(ctx, "synthetic-3000-16-euclidean", datasets.LoadOptions{MaxTest: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweeps := map[Engine][]int{HNSWLib: {40}, FaissIVF: {4}, FaissHNSW: {32}}
+	dir := t.TempDir()
+	for _, e := range python {
+		one, err := Run(ctx, e, d, nil, Options{Sweep: sweeps[e], WorkDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		two, err := Run(ctx, e, d, nil, Options{Sweep: sweeps[e], WorkDir: dir, SearchThreads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one[0].SearchThreads != 1 || two[0].SearchThreads != 2 || len(two[0].Latencies) != 40 || two[0].QPS <= 0 {
+			t.Fatalf("%s: threads %d/%d, %d latencies, %.0f QPS", e, one[0].SearchThreads, two[0].SearchThreads, len(two[0].Latencies), two[0].QPS)
+		}
+		for q := range one[0].IDs {
+			if !slices.Equal(one[0].IDs[q], two[0].IDs[q]) {
+				t.Fatalf("%s query %d: one thread %v, batch on two %v", e, q, one[0].IDs[q], two[0].IDs[q])
+			}
+		}
+	}
+	if _, err := Run(ctx, LanceDB, d, nil, Options{SearchThreads: 2, WorkDir: dir}); !errors.Is(err, ErrNoThreads) {
+		t.Errorf("lancedb with 2 threads: %v, want ErrNoThreads", err)
 	}
 }

@@ -46,7 +46,8 @@ packages are installed under the data-set cache on first use).
 
 Examples:
   vectorbucket bench --dataset fashion-mnist-784-euclidean --peers hnswlib,faiss --runs 3
-  vectorbucket bench --dataset fashion-mnist-784-euclidean --mode s3 --s3-latency 50ms`, stdout, stderr)
+  vectorbucket bench --dataset fashion-mnist-784-euclidean --mode s3 --s3-latency 50ms
+  vectorbucket bench --dataset glove-100-angular --peers hnswlib --search-threads 2`, stdout, stderr)
 	var (
 		dataset     = fs.String("dataset", "", "data set name (required), e.g. fashion-mnist-784-euclidean, glove-100-angular, synthetic-100000-128-euclidean")
 		peerList    = fs.String("peers", "", "peers to run in the same run: hnswlib, faiss (= faiss-ivf and faiss-hnsw), faiss-ivf, faiss-hnsw, lancedb (npm, installed on first use)")
@@ -58,7 +59,8 @@ Examples:
 		runs        = fs.Int("runs", 1, "passes over the queries per sweep point, for us and the peers alike; the fastest is kept (ann-benchmarks --runs)")
 		coldQueries = fs.Int("cold-queries", 100, "queries of each S3 cold run and of each run with injected latency")
 		s3Latency   = fs.Duration("s3-latency", 0, "with --mode s3: also run warm and cold with this delay before every store request, e.g. 50ms")
-		buildThr    = fs.Int("build-threads", 0, "threads every engine may use to build (0: all CPUs); search is always one thread")
+		buildThr    = fs.Int("build-threads", 0, "threads every engine may use to build (0: all CPUs)")
+		searchThr   = fs.Int("search-threads", 1, "1: one query at a time on one thread (ann-benchmarks); N: throughput with N threads — ours on N goroutines, peers in batch mode on N threads")
 		out         = fs.String("out", "", "directory for the result files (default bench-results/<dataset>)")
 		workDir     = fs.String("work-dir", "", "directory for temporary stores (default the system temporary directory)")
 		noInstall   = fs.Bool("no-install", false, "fail instead of installing a missing data set")
@@ -90,7 +92,7 @@ Examples:
 		return cli.ErrUsage
 	}
 	cfg := bench.Config{Dataset: *dataset, Queries: *queries, K: *k, MaxTrain: *maxTrain, ColdQueries: *coldQueries, Runs: *runs,
-		S3: s3c, S3Latency: *s3Latency, BuildThreads: *buildThr, WorkDir: *workDir, NoInstall: *noInstall,
+		S3: s3c, S3Latency: *s3Latency, BuildThreads: *buildThr, SearchThreads: *searchThr, WorkDir: *workDir, NoInstall: *noInstall,
 		Log: stdout, Progress: stderr, Command: "vectorbucket bench " + strings.Join(args, " ")}
 	if *quiet {
 		cfg.Progress = nil
