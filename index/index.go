@@ -32,6 +32,8 @@ type Index struct {
 	wmu        sync.Mutex
 	pending    []*writeReq
 	committing bool
+	wclosed    bool           // under wmu: Close has begun, no write is accepted
+	committer  sync.WaitGroup // the commit goroutine; Close waits for it
 
 	// background indexer
 	kick chan struct{}
@@ -57,6 +59,13 @@ func newIndex(db *DB, info IndexInfo) *Index {
 func (ix *Index) Info() IndexInfo { return ix.info }
 
 func (ix *Index) close() error {
+	// Writes queued but not yet taken by the committer fail with ErrClosed
+	// (none was acknowledged); the batch being committed finishes first,
+	// while the index is still open for it.
+	ix.wmu.Lock()
+	ix.wclosed = true
+	ix.wmu.Unlock()
+	ix.committer.Wait()
 	ix.mu.Lock()
 	if ix.closed {
 		ix.mu.Unlock()
@@ -96,6 +105,10 @@ type view struct {
 
 type walPos struct{ seg, row int32 }
 
+// now is the injected clock (Options.Now): every deadline and age in the
+// index is measured on it.
+func (ix *Index) now() time.Time { return ix.db.opts.Now() }
+
 // revalidateWindow is how long a cached generation may be trusted with the
 // cheap "does seq+1 exist?" probe. It must stay below the GC grace period:
 // GC never deletes a manifest younger than the grace period, so within the
@@ -111,7 +124,7 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 	ix.mu.Lock()
 	v := ix.cur
 	ix.mu.Unlock()
-	start := time.Now()
+	start := ix.now()
 	if v != nil && start.Sub(time.Unix(0, v.verified.Load())) < ix.revalidateWindow() {
 		_, err := ix.store.Head(ctx, manifestKey(ix.id, v.m.Seq+1))
 		if errors.Is(err, objectstore.ErrNotFound) {
@@ -232,7 +245,7 @@ func (ix *Index) commit(ctx context.Context, base *view, next *manifest, born ti
 	}
 	next.Epoch = max(ix.epoch, base.m.Epoch)
 	ix.mu.Unlock()
-	start := time.Now()
+	start := ix.now()
 	oldest := time.Unix(0, base.verified.Load())
 	if !born.IsZero() && born.Before(oldest) {
 		oldest = born
@@ -246,7 +259,8 @@ func (ix *Index) commit(ctx context.Context, base *view, next *manifest, born ti
 		return nil, errConflictRetry
 	}
 	key := manifestKey(ix.id, next.Seq)
-	pctx, cancel := context.WithDeadline(ctx, oldest.Add(ix.commitAnswerBound()))
+	// The deadline is measured on the injected clock (Options.Now).
+	pctx, cancel := context.WithTimeout(ctx, oldest.Add(ix.commitAnswerBound()).Sub(start))
 	defer cancel()
 	if _, err := ix.store.Put(pctx, key, next.encode(), objectstore.CreateOnly()); err != nil {
 		if errors.Is(err, objectstore.ErrPreconditionFailed) {

@@ -328,7 +328,7 @@ func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) e
 	}
 	key := nbhdKey(b.ix.id)
 	if b.born.IsZero() {
-		b.born = time.Now()
+		b.born = b.ix.now()
 	}
 	if _, err := b.ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
 		return fmt.Errorf("write neighborhood: %w", err)
@@ -369,7 +369,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		}
 		centKey = centroidsKey(ix.id)
 		if b.born.IsZero() {
-			b.born = time.Now()
+			b.born = b.ix.now()
 		}
 		if _, err := ix.store.Put(ctx, centKey, data, objectstore.Condition{}); err != nil {
 			return b.abort(ctx, fmt.Errorf("write centroids: %w", err))
@@ -379,7 +379,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 	}
 	base := b.v.m
 	for {
-		if !b.born.IsZero() && time.Since(b.born) > ix.revalidateWindow() {
+		if !b.born.IsZero() && ix.now().Sub(b.born) > ix.revalidateWindow() {
 			// GC may collect the unreferenced objects before the manifest
 			// lands; folding is optional work, so drop it and redo it later.
 			return b.abort(ctx, errFoldExpired)

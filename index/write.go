@@ -174,9 +174,14 @@ func (ix *Index) write(ctx context.Context, recs []neighborhoods.Record) error {
 	}
 	req := &writeReq{recs: recs, done: make(chan error, 1)}
 	ix.wmu.Lock()
+	if ix.wclosed {
+		ix.wmu.Unlock()
+		return ErrClosed
+	}
 	ix.pending = append(ix.pending, req)
 	if !ix.committing {
 		ix.committing = true
+		ix.committer.Add(1)
 		go ix.commitLoop(context.WithoutCancel(ctx))
 	}
 	ix.wmu.Unlock()
@@ -190,9 +195,19 @@ func (ix *Index) write(ctx context.Context, recs []neighborhoods.Record) error {
 	}
 }
 
+// commitLoop commits the queued writes batch by batch until the queue is
+// empty, or until Close, which it answers by failing what is still queued
+// with ErrClosed (nothing of it was written). Close waits for it to return.
 func (ix *Index) commitLoop(ctx context.Context) {
+	defer ix.committer.Done()
 	for {
 		ix.wmu.Lock()
+		if ix.wclosed {
+			for _, r := range ix.pending {
+				r.done <- ErrClosed
+			}
+			ix.pending = nil
+		}
 		if len(ix.pending) == 0 {
 			ix.committing = false
 			ix.wmu.Unlock()
@@ -248,7 +263,7 @@ func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) err
 		return err
 	}
 	for rewrites := 0; ; {
-		if time.Since(born) > ix.revalidateWindow() {
+		if ix.now().Sub(born) > ix.revalidateWindow() {
 			// Never referenced: every attempt with it failed its
 			// precondition (an unknown outcome returns below).
 			_ = ix.store.Delete(ctx, key)
@@ -288,7 +303,7 @@ func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) err
 // name and a time no later than the object's creation.
 func (ix *Index) putWAL(ctx context.Context, data []byte) (string, time.Time, error) {
 	key := walKey(ix.id)
-	born := time.Now()
+	born := ix.now()
 	if _, err := ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
 		return "", born, fmt.Errorf("write wal object: %w", err)
 	}
