@@ -101,6 +101,7 @@ type view struct {
 	walLive    []walPos          // the newest entries that are not tombstones
 	centLoaded bool
 	centroids  []float32 // rows in the order of m.Neighborhoods
+	centInv    []float32 // cosine: 1/‖centroid row‖ (0 for a zero row), computed once
 }
 
 type walPos struct{ seg, row int32 }

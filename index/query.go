@@ -100,10 +100,16 @@ type scorer struct {
 }
 
 func newScorer(m neighborhoods.Metric, q []float32) scorer {
+	return newScorerInto(m, q, nil)
+}
+
+// newScorerInto is newScorer with the normalized cosine query written into
+// buf (grown as needed) instead of a new slice.
+func newScorerInto(m neighborhoods.Metric, q, buf []float32) scorer {
 	s := scorer{metric: m, q: q}
 	if m == neighborhoods.Cosine {
 		inv := neighborhoods.InvNorm(q)
-		s.q = make([]float32, len(q))
+		s.q = slices.Grow(buf[:0], len(q))[:len(q)]
 		for i, x := range q {
 			s.q[i] = x * inv
 		}
@@ -237,8 +243,12 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 	if err := v.loadWAL(ctx, ix, &io); err != nil {
 		return nil, wrapVanished(err)
 	}
-	sc := newScorer(v.m.Config.Metric, req.Vector)
-	top := &topK{k: req.TopK, h: make([]hit, 0, min(req.TopK, 1024))}
+	scr := getScratch()
+	defer scr.put()
+	sc := newScorerInto(v.m.Config.Metric, req.Vector, scr.q)
+	scr.q = sc.q[:0:cap(sc.q)]
+	top := &topK{k: req.TopK, h: slices.Grow(scr.hits[:0], min(req.TopK, 1024))}
+	defer func() { scr.hits = top.h }()
 	matched, considered := 0, 0
 
 	// The WAL tail: exhaustive; v.walLive holds only the newest version of
@@ -264,7 +274,6 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 		if err != nil {
 			return nil, wrapVanished(err)
 		}
-		order := nearest(v.m.Config.Metric, req.Vector, cents, v.m.Config.Dimension)
 		nprobe := n
 		if !req.Exact {
 			nprobe = req.NProbe
@@ -272,6 +281,15 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 				nprobe = probesFor(req.TargetRecall, n, v.m)
 			}
 			nprobe = min(nprobe, n)
+		}
+		// Centroids are scored once; only the probed ones are selected and
+		// sorted, unless a filter may widen the search to all of them.
+		scr.scoreCentroids(&sc, cents, v.centInv, v.m.Config.Dimension)
+		var order []int
+		if flt != nil || nprobe == n {
+			order = scr.allNearest()
+		} else {
+			order = scr.selectNearest(nprobe)
 		}
 		// Sketches (sketch.go) let the scan skip most full distances; exact
 		// mode scores everything, as brute force does.

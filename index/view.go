@@ -16,7 +16,7 @@ func (v *view) inherit(base *view) {
 	base.mu.Lock()
 	defer base.mu.Unlock()
 	if base.centLoaded && base.m.Centroids == v.m.Centroids {
-		v.centLoaded, v.centroids = true, base.centroids
+		v.centLoaded, v.centroids, v.centInv = true, base.centroids, base.centInv
 	}
 	if !base.walLoaded || len(base.wal) > len(v.m.WAL) {
 		return
@@ -137,6 +137,13 @@ func (v *view) loadCentroids(ctx context.Context, ix *Index, st *ioStats) ([]flo
 			v.m.Centroids, len(c), len(v.m.Neighborhoods), v.m.Config.Dimension, neighborhoods.ErrCorrupt)
 	}
 	v.centroids, v.centLoaded = c, true
+	if v.m.Config.Metric == neighborhoods.Cosine {
+		dim := v.m.Config.Dimension
+		v.centInv = make([]float32, len(c)/dim)
+		for i := range v.centInv {
+			v.centInv[i] = neighborhoods.InvNorm(c[i*dim : (i+1)*dim])
+		}
+	}
 	return c, nil
 }
 

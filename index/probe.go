@@ -1,0 +1,122 @@
+package index
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+)
+
+// queryScratch is the per-query working memory of Query, reused through a
+// pool so that a query allocates only its answer.
+type queryScratch struct {
+	q      []float32 // the query, normalized for cosine
+	scores []float32 // one per centroid
+	order  []int     // centroid rows, nearest first (a prefix, or all when widening)
+	hits   []hit     // the top-k heap
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(queryScratch) }}
+
+func getScratch() *queryScratch { return scratchPool.Get().(*queryScratch) }
+
+// put returns s to the pool; hits must not keep segments alive there.
+func (s *queryScratch) put() {
+	clear(s.hits)
+	s.hits = s.hits[:0]
+	scratchPool.Put(s)
+}
+
+// scoreCentroids scores every centroid row against sc's query into
+// s.scores: squared L2, or 1 − q̂·c/‖c‖ with the precomputed inverse norms
+// (one dot product per centroid instead of three).
+func (s *queryScratch) scoreCentroids(sc *scorer, cents, inv []float32, dim int) {
+	k := len(cents) / dim
+	s.scores = slices.Grow(s.scores[:0], k)[:k]
+	if sc.metric == neighborhoods.Cosine {
+		for i := range k {
+			if inv[i] == 0 {
+				s.scores[i] = 1
+				continue
+			}
+			s.scores[i] = 1 - neighborhoods.Dot(sc.q, cents[i*dim:(i+1)*dim])*inv[i]
+		}
+		return
+	}
+	for i := range k {
+		s.scores[i] = neighborhoods.SquaredL2(sc.q, cents[i*dim:(i+1)*dim])
+	}
+}
+
+// nearer orders centroid rows by score, then by row (deterministic ties).
+func (s *queryScratch) nearer(a, b int) bool {
+	sa, sb := s.scores[a], s.scores[b]
+	return sa < sb || (sa == sb && a < b)
+}
+
+// selectNearest sets s.order to the n best centroid rows of s.scores,
+// nearest first, with a bounded max-heap: O(k log n) and no full sort.
+func (s *queryScratch) selectNearest(n int) []int {
+	k := len(s.scores)
+	n = min(n, k)
+	h := slices.Grow(s.order[:0], n)[:0]
+	down := func(i int) {
+		for {
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < len(h) && s.nearer(h[m], h[l]) {
+				m = l
+			}
+			if r < len(h) && s.nearer(h[m], h[r]) {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for i := range k {
+		switch {
+		case len(h) < n:
+			h = append(h, i)
+			for j := len(h) - 1; j > 0; {
+				p := (j - 1) / 2
+				if !s.nearer(h[p], h[j]) {
+					break
+				}
+				h[p], h[j] = h[j], h[p]
+				j = p
+			}
+		case n > 0 && s.nearer(i, h[0]):
+			h[0] = i
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int) int {
+		if s.nearer(a, b) {
+			return -1
+		}
+		return 1
+	})
+	s.order = h
+	return h
+}
+
+// allNearest sets s.order to every centroid row, nearest first (the
+// widening path of filtered queries).
+func (s *queryScratch) allNearest() []int {
+	k := len(s.scores)
+	o := slices.Grow(s.order[:0], k)[:k]
+	for i := range o {
+		o[i] = i
+	}
+	slices.SortFunc(o, func(a, b int) int {
+		if s.nearer(a, b) {
+			return -1
+		}
+		return 1
+	})
+	s.order = o
+	return o
+}
