@@ -76,9 +76,15 @@ func appendJSONString(dst []byte, s string) []byte {
 // MarshalResponse encodes an operation's output. GetVectors and ListVectors
 // responses, which can carry a thousand vectors, are written directly with
 // AppendVectorJSON (a nil vectors list is written as [], as the SDKs expect
-// of a required member); everything else goes through encoding/json.
+// of a required member), QueryVectors responses with
+// AppendQueryVectorsResponse; everything else goes through encoding/json.
+// AppendResponse does the same into a reusable buffer.
 func MarshalResponse(out any) ([]byte, error) {
 	switch r := out.(type) {
+	case *QueryVectorsResponse:
+		return AppendQueryVectorsResponse(make([]byte, 0, 64+48*len(r.Vectors)), r)
+	case QueryVectorsResponse:
+		return MarshalResponse(&r)
 	case *GetVectorsResponse:
 		return appendOutputVectors(make([]byte, 0, outputSizeHint(r.Vectors)), r.Vectors, "")
 	case *ListVectorsResponse:

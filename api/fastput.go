@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // decodePutVectorsFast decodes a well-formed PutVectors body in one pass
@@ -31,7 +32,7 @@ func decodePutVectorsFast(b []byte, req *PutVectorsRequest) bool {
 			s.p++
 			break
 		}
-		key, ok := s.str()
+		key, ok := s.memberName()
 		if !ok || !s.colon() {
 			return false
 		}
@@ -141,6 +142,29 @@ func (s *fastScanner) str() (string, bool) {
 	return "", false
 }
 
+// memberName reads an object member name. A plain name (no escapes) is
+// returned as a view of the body, without a copy: callers only compare it
+// and must not keep it.
+func (s *fastScanner) memberName() (string, bool) {
+	if s.p < len(s.b) && s.b[s.p] == '"' {
+		for q := s.p + 1; q < len(s.b) && q-s.p <= 64; q++ {
+			c := s.b[q]
+			if c == '"' {
+				if q == s.p+1 {
+					break
+				}
+				name := unsafe.String(&s.b[s.p+1], q-s.p-1)
+				s.p = q + 1
+				return name, true
+			}
+			if c == '\\' || c < 0x20 || c >= 0x80 {
+				break
+			}
+		}
+	}
+	return s.str()
+}
+
 // skip moves past one JSON value without validating it (brackets and
 // strings only); the caller validates the slice with encoding/json.
 func (s *fastScanner) skip() bool {
@@ -214,7 +238,7 @@ func (s *fastScanner) vector(v *PutInputVector, dim int) bool {
 		if first && s.byte('}') {
 			return true
 		}
-		key, ok := s.str()
+		key, ok := s.memberName()
 		if !ok || !s.colon() {
 			return false
 		}
@@ -262,45 +286,63 @@ func decodeQueryVectorsFast(b []byte, req *QueryVectorsRequest) bool {
 	if !s.byte('{') {
 		return false
 	}
-	seen := map[string]bool{}
+	// The members seen so far, one bit each (a repeated member is left to
+	// encoding/json, which keeps the last).
+	seen := 0
+	// A caller may lend the buffer for the query vector (a pooled one).
+	buf := req.QueryVector.Float32[:0]
+	req.QueryVector.Float32 = nil
 	first := true
 	for {
 		s.ws()
 		if first && s.byte('}') {
 			break
 		}
-		key, ok := s.str()
-		if !ok || !s.colon() || seen[key] {
+		key, ok := s.memberName()
+		if !ok || !s.colon() {
 			return false
 		}
-		seen[key] = true
 		s.ws()
 		var str string
+		var bit int
 		switch key {
 		case "indexArn":
+			bit = 1 << 0
 			req.IndexArn, ok = s.str()
 		case "vectorBucketName":
+			bit = 1 << 1
 			req.VectorBucketName, ok = s.str()
 		case "indexName":
+			bit = 1 << 2
 			req.IndexName, ok = s.str()
 		case "nextToken":
+			bit = 1 << 3
 			req.NextToken, ok = s.str()
 		case "queryMode":
+			bit = 1 << 4
 			str, ok = s.str()
 			req.QueryMode = IndexMode(str)
 		case "topK":
+			bit = 1 << 5
 			req.TopK, ok = s.int()
 		case "returnMetadata":
+			bit = 1 << 6
 			req.ReturnMetadata, ok = s.bool()
 		case "returnDistance":
+			bit = 1 << 7
 			req.ReturnDistance, ok = s.bool()
 		case "queryVector":
+			bit = 1 << 8
 			var vec []float32
 			var msg string
-			vec, s.p, _, msg = parseVector(s.b, s.p, nil)
+			vec, s.p, _, msg = parseVector(s.b, s.p, buf)
 			ok = msg == ""
+			if len(vec) == 0 {
+				vec = nil // as VectorData.UnmarshalJSON leaves it
+			}
 			req.QueryVector = VectorData{Float32: vec, badIdx: -1}
 		case "filter":
+			bit = 1 << 9
 			start := s.p
 			if s.peek() != '{' || !s.skip() || !json.Valid(s.b[start:s.p]) {
 				return false
@@ -309,9 +351,10 @@ func decodeQueryVectorsFast(b []byte, req *QueryVectorsRequest) bool {
 		default:
 			return false
 		}
-		if !ok {
+		if !ok || seen&bit != 0 {
 			return false
 		}
+		seen |= bit
 		first = false
 		s.ws()
 		if s.byte(',') {

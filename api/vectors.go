@@ -80,10 +80,25 @@ func AppendVectorJSON(dst []byte, vec []float32) []byte {
 		case math.IsInf(float64(f), -1):
 			dst = append(dst, `"-Infinity"`...)
 		default:
-			dst = strconv.AppendFloat(dst, float64(f), 'g', -1, 32)
+			dst = AppendFloat32(dst, f)
 		}
 	}
 	return append(dst, "]}"...)
+}
+
+// AppendFloat32 appends the shortest decimal that parses back to exactly f
+// (finite; strconv.AppendFloat(dst, float64(f), 'g', -1, 32)). Integral
+// values below 2^24 — pixels, counts, quantized embeddings — take an
+// integer fast path that prints the same digits up to the exponent form
+// ("1000000" for "1e+06"), which parses to the same float32.
+func AppendFloat32(dst []byte, f float32) []byte {
+	if i := int32(f); float32(i) == f && i > -1<<24 && i < 1<<24 && (i != 0 || !math.Signbit(float64(f))) {
+		if i >= 0 && i < 10 {
+			return append(dst, byte('0'+i))
+		}
+		return strconv.AppendInt(dst, int64(i), 10)
+	}
+	return strconv.AppendFloat(dst, float64(f), 'g', -1, 32)
 }
 
 var errNotVector = errors.New(`must be an object with one member "float32" holding an array of numbers`)
