@@ -1,0 +1,32 @@
+//go:build !purego
+
+package neighborhoods
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// haveBlockedAVX2 selects the hand-written AVX2+FMA four-row kernels
+// (kernels_amd64.s) at start-up; without them the batch kernels fall back to
+// one vek call per row.
+var haveBlockedAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func dot4AVX2(q, r unsafe.Pointer, stride, n8 int, out *[4]float32)
+
+//go:noescape
+func l24AVX2(q, r unsafe.Pointer, stride, n8 int, out *[4]float32)
+
+// block4 computes the kernel for rows[0:4] over the first n8 dimensions
+// (a multiple of 8, > 0) with the assembly kernel.
+func block4(l2 bool, q, rows []float32, dim, n8 int, out *[4]float32) {
+	_ = rows[4*dim-1]
+	_ = q[n8-1]
+	if l2 {
+		l24AVX2(unsafe.Pointer(&q[0]), unsafe.Pointer(&rows[0]), dim*4, n8, out)
+		return
+	}
+	dot4AVX2(unsafe.Pointer(&q[0]), unsafe.Pointer(&rows[0]), dim*4, n8, out)
+}

@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package neighborhoods
+
+// haveBlockedAVX2 is false off amd64 (or with -tags purego): the batch
+// kernels make one call per row.
+const haveBlockedAVX2 = false
+
+func block4(l2 bool, q, rows []float32, dim, n8 int, out *[4]float32) {
+	panic("neighborhoods: block4 without the assembly kernels")
+}
