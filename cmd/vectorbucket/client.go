@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vectorbucket/vectorbucket/api"
 	"github.com/vectorbucket/vectorbucket/api/client"
@@ -50,18 +52,20 @@ func (f *indexFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.index, "index", "", "index name (required)")
 }
 
-func (f *indexFlags) ref() (api.IndexRef, error) {
-	if f.bucket == "" || f.index == "" {
-		return api.IndexRef{}, fmt.Errorf("--bucket and --index are required")
+// ref returns the selected index, or a usage error naming the missing flag.
+func (f *indexFlags) ref(stderr io.Writer, cmd string) (api.IndexRef, error) {
+	switch {
+	case f.bucket == "" && f.index == "":
+		return api.IndexRef{}, usagef(stderr, cmd, "--bucket and --index are required")
+	case f.bucket == "":
+		return api.IndexRef{}, usagef(stderr, cmd, "--bucket is required")
+	case f.index == "":
+		return api.IndexRef{}, usagef(stderr, cmd, "--index is required")
 	}
 	return api.IndexRef{VectorBucketName: f.bucket, IndexName: f.index}, nil
 }
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func (f *indexFlags) String() string { return f.bucket + "/" + f.index }
 
 // parseVector reads "1,2,3", "[1,2,3]" or "@file.json".
 func parseVector(s string) ([]float32, error) {
@@ -89,6 +93,41 @@ func parseVector(s string) ([]float32, error) {
 	return v, nil
 }
 
+// timeCell formats a creation time for a table.
+func timeCell(ts api.Timestamp) string { return ts.Time().Format(time.RFC3339) }
+
+// subcommand splits "GROUP SUB [ARGS]" after parsing the group's flags:
+// no subcommand prints the group's help to stderr and is a usage error.
+func subcommand(fs *flag.FlagSet, group string, args []string, subs []string, stdout, stderr io.Writer) (string, []string, error) {
+	if len(args) == 0 {
+		fs.Usage()
+		return "", nil, errUsage
+	}
+	pos, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return "", nil, errUsage
+	}
+	if !slices.Contains(subs, pos[0]) {
+		return "", nil, usagef(stderr, group, "unknown subcommand %q; use %s", pos[0], strings.Join(subs, ", "))
+	}
+	return pos[0], pos[1:], nil
+}
+
+// oneName returns the single NAME argument of "GROUP SUB NAME".
+func oneName(stderr io.Writer, cmd string, pos []string) (string, error) {
+	switch len(pos) {
+	case 0:
+		return "", usagef(stderr, cmd, "NAME is required")
+	case 1:
+		return pos[0], nil
+	}
+	return "", usagef(stderr, cmd, "exactly one NAME is allowed, got %d: %s", len(pos), strings.Join(pos, " "))
+}
+
 func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const help = `Manage vector buckets.
 
@@ -96,302 +135,311 @@ func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) er
   buckets list            list buckets (--prefix to filter)
   buckets delete NAME     delete an empty bucket`
 	var cf clientFlags
+	var out outputFlag
 	var prefix string
 	fs := newFlags("buckets", "buckets create|list|delete [flags] [NAME]", help, stdout, stderr)
 	cf.add(fs)
+	out.add(fs)
 	fs.StringVar(&prefix, "prefix", "", "list: only buckets whose name starts with this")
-	if len(args) == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "-help" {
-		return parse(fs, args, stdout)
-	}
-	if err := parse(fs, rest, stdout); err != nil {
+	sub, pos, err := subcommand(fs, "buckets", args, []string{"create", "list", "delete"}, stdout, stderr)
+	if err != nil {
 		return err
+	}
+	cmd := "buckets " + sub
+	if err := out.check(stderr, cmd); err != nil {
+		return err
+	}
+	var name string
+	if sub != "list" {
+		if name, err = oneName(stderr, cmd, pos); err != nil {
+			return err
+		}
+		if sub == "create" {
+			if why := api.CheckBucketName(name); why != "" {
+				return usagef(stderr, cmd, "bucket name %q %s (3-63 characters of a-z, 0-9 and -)", name, why)
+			}
+		}
+	} else if len(pos) > 0 {
+		return usagef(stderr, cmd, "unexpected argument %q (use --prefix to filter)", pos[0])
 	}
 	c, err := cf.client()
 	if err != nil {
 		return err
 	}
-	name := fs.Arg(0)
+	err = bucketsDo(ctx, c, sub, name, prefix, out, stdout, stderr)
+	return friendly(err, cf.endpoint)
+}
+
+func bucketsDo(ctx context.Context, c *client.Client, sub, name, prefix string, out outputFlag, stdout, stderr io.Writer) error {
 	switch sub {
 	case "create":
-		if name == "" {
-			return fmt.Errorf("buckets create: NAME is required")
-		}
-		out, err := c.CreateVectorBucket(ctx, &api.CreateVectorBucketRequest{VectorBucketName: name})
+		res, err := c.CreateVectorBucket(ctx, &api.CreateVectorBucketRequest{VectorBucketName: name})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, out.VectorBucketArn)
+		if out.json() {
+			return printJSON(stdout, map[string]string{"vectorBucketName": name, "vectorBucketArn": res.VectorBucketArn})
+		}
+		t := newTable(stdout, "BUCKET", "ARN")
+		t.row(name, res.VectorBucketArn)
+		return t.flush()
 	case "list":
+		all := []api.VectorBucketSummary{}
 		p := c.NewListVectorBucketsPaginator(&api.ListVectorBucketsRequest{Prefix: prefix})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return err
 			}
-			for _, b := range page.VectorBuckets {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\n", b.VectorBucketName, b.CreationTime.Time().Format("2006-01-02T15:04:05Z"), b.VectorBucketArn)
-			}
+			all = append(all, page.VectorBuckets...)
 		}
-	case "delete":
-		if name == "" {
-			return fmt.Errorf("buckets delete: NAME is required")
+		if out.json() {
+			return printJSON(stdout, all)
 		}
+		if len(all) == 0 {
+			fmt.Fprintln(stderr, "no vector buckets")
+			return nil
+		}
+		t := newTable(stdout, "NAME", "CREATED", "ARN")
+		for _, b := range all {
+			t.row(b.VectorBucketName, timeCell(b.CreationTime), b.VectorBucketArn)
+		}
+		return t.flush()
+	default: // delete
 		if err := c.DeleteVectorBucket(ctx, &api.DeleteVectorBucketRequest{BucketRef: api.BucketRef{VectorBucketName: name}}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "deleted %s\n", name)
-	default:
-		return fmt.Errorf("buckets: unknown subcommand %q (want create, list or delete)", sub)
+		if out.json() {
+			return printJSON(stdout, map[string]any{"vectorBucketName": name, "deleted": true})
+		}
+		t := newTable(stdout, "BUCKET", "STATUS")
+		t.row(name, "deleted")
+		return t.flush()
 	}
-	return nil
 }
+
+// indexOpts are the flags of the indexes command.
+type indexOpts struct {
+	bucket, prefix, metric, nonFilterable string
+	dim                                   int
+	count                                 bool
+	out                                   outputFlag
+}
+
+// validMetrics are the --metric values.
+var validMetrics = []string{string(api.Cosine), string(api.Euclidean)}
 
 func runIndexes(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const help = `Manage vector indexes.
 
   indexes create --bucket B --dimension N [--metric cosine|euclidean] [--non-filterable k1,k2] NAME
   indexes list --bucket B [--prefix P]
-  indexes delete --bucket B NAME`
+  indexes get --bucket B [--count] NAME
+  indexes delete --bucket B NAME
+
+"indexes get" shows the name, dimension, distance metric, data type,
+non-filterable metadata keys and creation time. The S3 Vectors API reports
+no vector count, so --count counts the vectors by listing every key (one
+ListVectors request per 1,000 vectors).`
 	var cf clientFlags
-	var bucket, prefix, metric, nonFilterable string
-	var dim int
-	fs := newFlags("indexes", "indexes create|list|delete [flags] [NAME]", help, stdout, stderr)
+	var o indexOpts
+	fs := newFlags("indexes", "indexes create|list|get|delete --bucket B [flags] [NAME]", help, stdout, stderr)
 	cf.add(fs)
-	fs.StringVar(&bucket, "bucket", "", "vector bucket name (required)")
-	fs.StringVar(&prefix, "prefix", "", "list: only indexes whose name starts with this")
-	fs.IntVar(&dim, "dimension", 0, "create: vector dimension, 1-4096")
-	fs.StringVar(&metric, "metric", "cosine", "create: distance metric, cosine or euclidean")
-	fs.StringVar(&nonFilterable, "non-filterable", "", "create: comma-separated metadata keys that are stored but not filterable")
-	if len(args) == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "-help" {
-		return parse(fs, args, stdout)
-	}
-	if err := parse(fs, rest, stdout); err != nil {
+	o.out.add(fs)
+	fs.StringVar(&o.bucket, "bucket", "", "vector bucket name (required)")
+	fs.StringVar(&o.prefix, "prefix", "", "list: only indexes whose name starts with this")
+	fs.IntVar(&o.dim, "dimension", 0, "create: vector dimension, 1-4096 (required)")
+	fs.StringVar(&o.metric, "metric", "cosine", "create: distance metric, cosine or euclidean")
+	fs.StringVar(&o.nonFilterable, "non-filterable", "", "create: comma-separated metadata keys that are stored but not filterable")
+	fs.BoolVar(&o.count, "count", false, "get: count the vectors by listing them all (slow on big indexes)")
+	sub, pos, err := subcommand(fs, "indexes", args, []string{"create", "list", "get", "delete"}, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	if bucket == "" {
-		return fmt.Errorf("indexes %s: --bucket is required", sub)
+	cmd := "indexes " + sub
+	if err := o.out.check(stderr, cmd); err != nil {
+		return err
+	}
+	if o.bucket == "" {
+		return usagef(stderr, cmd, "--bucket is required")
+	}
+	var name string
+	if sub != "list" {
+		if name, err = oneName(stderr, cmd, pos); err != nil {
+			return err
+		}
+	} else if len(pos) > 0 {
+		return usagef(stderr, cmd, "unexpected argument %q (use --prefix to filter)", pos[0])
+	}
+	var req *api.CreateIndexRequest
+	if sub == "create" {
+		if req, err = o.createRequest(stderr, name); err != nil {
+			return err
+		}
 	}
 	c, err := cf.client()
 	if err != nil {
 		return err
 	}
-	name := fs.Arg(0)
 	switch sub {
 	case "create":
-		if name == "" {
-			return fmt.Errorf("indexes create: NAME is required")
-		}
-		req := &api.CreateIndexRequest{BucketRef: api.BucketRef{VectorBucketName: bucket}, IndexName: name,
-			DataType: api.DataTypeFloat32, Dimension: dim, DistanceMetric: api.DistanceMetric(metric)}
-		if nonFilterable != "" {
-			req.MetadataConfiguration = &api.MetadataConfiguration{NonFilterableMetadataKeys: strings.Split(nonFilterable, ",")}
-		}
-		out, err := c.CreateIndex(ctx, req)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, out.IndexArn)
+		err = indexCreate(ctx, c, req, o.out, stdout)
 	case "list":
-		p := c.NewListIndexesPaginator(&api.ListIndexesRequest{BucketRef: api.BucketRef{VectorBucketName: bucket}, Prefix: prefix})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return err
-			}
-			for _, ix := range page.Indexes {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\n", ix.IndexName, ix.CreationTime.Time().Format("2006-01-02T15:04:05Z"), ix.IndexArn)
-			}
-		}
-	case "delete":
-		if name == "" {
-			return fmt.Errorf("indexes delete: NAME is required")
-		}
-		if err := c.DeleteIndex(ctx, &api.DeleteIndexRequest{IndexRef: api.IndexRef{VectorBucketName: bucket, IndexName: name}}); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "deleted %s/%s\n", bucket, name)
+		err = indexList(ctx, c, o, stdout, stderr)
+	case "get":
+		err = indexGet(ctx, c, o, name, stdout)
 	default:
-		return fmt.Errorf("indexes: unknown subcommand %q (want create, list or delete)", sub)
+		err = indexDelete(ctx, c, o, name, stdout)
 	}
-	return nil
+	return friendly(err, cf.endpoint)
 }
 
-func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const help = `Puts (inserts or replaces) one vector, given by --key, --vector and
---metadata, or as one JSON object with --json:
-  {"key":"doc-1","data":{"float32":[0.1,0.2]},"metadata":{"genre":"drama"}}`
-	var cf clientFlags
-	var ixf indexFlags
-	var key, vector, metadata, js string
-	fs := newFlags("put", "put --bucket B --index I (--key K --vector V [--metadata JSON] | --json OBJ)", help, stdout, stderr)
-	cf.add(fs)
-	ixf.add(fs)
-	fs.StringVar(&key, "key", "", "vector key")
-	fs.StringVar(&vector, "vector", "", `vector as "0.1,0.2,…", "[0.1,0.2]" or @file`)
-	fs.StringVar(&metadata, "metadata", "", `metadata JSON object, e.g. {"genre":"drama"}`)
-	fs.StringVar(&js, "json", "", "the whole vector as a JSON object (instead of --key/--vector/--metadata)")
-	if err := parse(fs, args, stdout); err != nil {
-		return err
+// createRequest checks the create flags before any request is sent.
+func (o *indexOpts) createRequest(stderr io.Writer, name string) (*api.CreateIndexRequest, error) {
+	const cmd = "indexes create"
+	if why := api.CheckIndexName(name); why != "" {
+		return nil, usagef(stderr, cmd, "index name %q %s (3-63 characters of a-z, 0-9, - and .)", name, why)
 	}
-	ref, err := ixf.ref()
-	if err != nil {
-		return err
+	switch {
+	case o.dim == 0:
+		return nil, usagef(stderr, cmd, "--dimension is required (the length of the vectors, 1-%d)", api.MaxDimension)
+	case o.dim < 1 || o.dim > api.MaxDimension:
+		return nil, usagef(stderr, cmd, "--dimension %d is out of range; use 1-%d", o.dim, api.MaxDimension)
+	case !slices.Contains(validMetrics, o.metric):
+		return nil, usagef(stderr, cmd, "--metric %q is not valid; use %s", o.metric, strings.Join(validMetrics, " or "))
 	}
-	var v api.PutInputVector
-	if js != "" {
-		var req api.PutVectorsRequest
-		if e := api.Decode([]byte(`{"vectorBucketName":"placeholder","indexName":"placeholder","vectors":[`+js+`]}`), &req); e != nil {
-			return fmt.Errorf("--json: %w", e)
-		}
-		v = req.Vectors[0]
-	} else {
-		if key == "" {
-			return fmt.Errorf("--key is required")
-		}
-		data, err := parseVector(vector)
-		if err != nil {
-			return err
-		}
-		v = api.PutInputVector{Key: key, Data: api.Float32Vector(data)}
-		if metadata != "" {
-			if err := json.Unmarshal([]byte(metadata), &v.Metadata); err != nil {
-				return fmt.Errorf("--metadata: %w", err)
+	req := &api.CreateIndexRequest{BucketRef: api.BucketRef{VectorBucketName: o.bucket}, IndexName: name,
+		DataType: api.DataTypeFloat32, Dimension: o.dim, DistanceMetric: api.DistanceMetric(o.metric)}
+	if o.nonFilterable != "" {
+		keys := strings.Split(o.nonFilterable, ",")
+		for i, k := range keys {
+			if keys[i] = strings.TrimSpace(k); keys[i] == "" {
+				return nil, usagef(stderr, cmd, "--non-filterable has an empty key: %q", o.nonFilterable)
 			}
 		}
+		if len(keys) > api.MaxNonFilterableKeys {
+			return nil, usagef(stderr, cmd, "--non-filterable has %d keys; at most %d are allowed", len(keys), api.MaxNonFilterableKeys)
+		}
+		req.MetadataConfiguration = &api.MetadataConfiguration{NonFilterableMetadataKeys: keys}
 	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	if err := c.PutVectors(ctx, &api.PutVectorsRequest{IndexRef: ref, Vectors: []api.PutInputVector{v}}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "put %s\n", v.Key)
-	return nil
+	return req, nil
 }
 
-func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cf clientFlags
-	var ixf indexFlags
-	var data, metadata bool
-	fs := newFlags("get", "get --bucket B --index I [--data] [--metadata] KEY...", "Prints the vectors with the given keys as JSON (absent keys are left out).", stdout, stderr)
-	cf.add(fs)
-	ixf.add(fs)
-	fs.BoolVar(&data, "data", false, "include the vector data")
-	fs.BoolVar(&metadata, "metadata", true, "include the metadata")
-	if err := parse(fs, args, stdout); err != nil {
-		return err
-	}
-	ref, err := ixf.ref()
+func indexCreate(ctx context.Context, c *client.Client, req *api.CreateIndexRequest, out outputFlag, stdout io.Writer) error {
+	res, err := c.CreateIndex(ctx, req)
 	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return fmt.Errorf("get: at least one KEY is required")
+	if out.json() {
+		return printJSON(stdout, map[string]any{"vectorBucketName": req.VectorBucketName, "indexName": req.IndexName,
+			"indexArn": res.IndexArn, "dimension": req.Dimension, "distanceMetric": req.DistanceMetric})
 	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	out, err := c.GetVectors(ctx, &api.GetVectorsRequest{IndexRef: ref, Keys: fs.Args(), ReturnData: data, ReturnMetadata: metadata})
-	if err != nil {
-		return err
-	}
-	return printJSON(stdout, out.Vectors)
+	t := newTable(stdout, "BUCKET", "INDEX", "DIMENSION", "METRIC", "ARN")
+	t.row(req.VectorBucketName, req.IndexName, req.Dimension, req.DistanceMetric, res.IndexArn)
+	return t.flush()
 }
 
-func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cf clientFlags
-	var ixf indexFlags
-	var data, metadata bool
-	var limit int
-	fs := newFlags("list", "list --bucket B --index I [--data] [--metadata] [--limit N]",
-		"Lists the vectors of an index, one JSON object per line, following every page.", stdout, stderr)
-	cf.add(fs)
-	ixf.add(fs)
-	fs.BoolVar(&data, "data", false, "include the vector data")
-	fs.BoolVar(&metadata, "metadata", false, "include the metadata")
-	fs.IntVar(&limit, "limit", 0, "stop after this many vectors (0: all)")
-	if err := parse(fs, args, stdout); err != nil {
-		return err
-	}
-	ref, err := ixf.ref()
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(stdout)
-	n := 0
-	for v, err := range c.AllVectors(ctx, &api.ListVectorsRequest{IndexRef: ref, ReturnData: data, ReturnMetadata: metadata}) {
+func indexList(ctx context.Context, c *client.Client, o indexOpts, stdout, stderr io.Writer) error {
+	all := []api.IndexSummary{}
+	p := c.NewListIndexesPaginator(&api.ListIndexesRequest{BucketRef: api.BucketRef{VectorBucketName: o.bucket}, Prefix: o.prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
 		}
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		if n++; limit > 0 && n >= limit {
-			break
-		}
+		all = append(all, page.Indexes...)
 	}
-	return nil
+	if o.out.json() {
+		return printJSON(stdout, all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(stderr, "no indexes in bucket %s\n", o.bucket)
+		return nil
+	}
+	t := newTable(stdout, "NAME", "CREATED", "ARN")
+	for _, ix := range all {
+		t.row(ix.IndexName, timeCell(ix.CreationTime), ix.IndexArn)
+	}
+	return t.flush()
 }
 
-func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cf clientFlags
-	var ixf indexFlags
-	var vector, filter string
-	var topK int
-	var metadata bool
-	fs := newFlags("query", "query --bucket B --index I --vector V [--top-k K] [--filter JSON]",
-		`Prints the topK nearest vectors as JSON, nearest first, with their distances.
-A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]}}.`, stdout, stderr)
-	cf.add(fs)
-	ixf.add(fs)
-	fs.StringVar(&vector, "vector", "", `query vector as "0.1,0.2,…", "[0.1,0.2]" or @file`)
-	fs.IntVar(&topK, "top-k", 10, "number of results, 1-10000")
-	fs.StringVar(&filter, "filter", "", "metadata filter (JSON)")
-	fs.BoolVar(&metadata, "metadata", true, "include the metadata of each result")
-	if err := parse(fs, args, stdout); err != nil {
-		return err
-	}
-	ref, err := ixf.ref()
-	if err != nil {
-		return err
-	}
-	q, err := parseVector(vector)
-	if err != nil {
-		return err
-	}
-	req := &api.QueryVectorsRequest{IndexRef: ref, TopK: topK, QueryVector: api.Float32Vector(q), ReturnDistance: true, ReturnMetadata: metadata}
-	if filter != "" {
-		if !json.Valid([]byte(filter)) {
-			return fmt.Errorf("--filter is not valid JSON")
+// countVectors counts an index's vectors by listing their keys.
+func countVectors(ctx context.Context, c *client.Client, ref api.IndexRef) (int64, error) {
+	var n int64
+	for _, err := range c.AllVectors(ctx, &api.ListVectorsRequest{IndexRef: ref}) {
+		if err != nil {
+			return n, err
 		}
-		req.Filter = json.RawMessage(filter)
+		n++
 	}
-	c, err := cf.client()
+	return n, nil
+}
+
+func indexGet(ctx context.Context, c *client.Client, o indexOpts, name string, stdout io.Writer) error {
+	ref := api.IndexRef{VectorBucketName: o.bucket, IndexName: name}
+	res, err := c.GetIndex(ctx, &api.GetIndexRequest{IndexRef: ref})
 	if err != nil {
 		return err
 	}
-	res, metric, err := c.QueryAll(ctx, req)
-	if err != nil {
+	ix := res.Index
+	var count int64 = -1
+	if o.count {
+		if count, err = countVectors(ctx, c, ref); err != nil {
+			return fmt.Errorf("count vectors: %w", err)
+		}
+	}
+	var nonFilterable []string
+	if ix.MetadataConfiguration != nil {
+		nonFilterable = ix.MetadataConfiguration.NonFilterableMetadataKeys
+	}
+	if o.out.json() {
+		doc := map[string]any{"index": ix}
+		if count >= 0 {
+			doc["vectorCount"] = count
+		}
+		return printJSON(stdout, doc)
+	}
+	t := newTable(stdout, "PROPERTY", "VALUE")
+	t.row("name", ix.IndexName)
+	t.row("bucket", ix.VectorBucketName)
+	t.row("arn", ix.IndexArn)
+	t.row("dimension", ix.Dimension)
+	t.row("distance metric", ix.DistanceMetric)
+	t.row("data type", ix.DataType)
+	if len(nonFilterable) == 0 {
+		t.row("non-filterable keys", "(none)")
+	} else {
+		t.row("non-filterable keys", strings.Join(nonFilterable, ", "))
+	}
+	t.row("created", timeCell(ix.CreationTime))
+	if ix.IndexMode != "" {
+		t.row("index mode", ix.IndexMode)
+	}
+	if e := ix.EncryptionConfiguration; e != nil && e.SseType != "" {
+		t.row("encryption", strings.TrimSpace(string(e.SseType)+" "+e.KmsKeyArn))
+	}
+	if count >= 0 {
+		t.row("vectors", count)
+	} else {
+		t.row("vectors", "(not counted; use --count)")
+	}
+	return t.flush()
+}
+
+func indexDelete(ctx context.Context, c *client.Client, o indexOpts, name string, stdout io.Writer) error {
+	if err := c.DeleteIndex(ctx, &api.DeleteIndexRequest{IndexRef: api.IndexRef{VectorBucketName: o.bucket, IndexName: name}}); err != nil {
 		return err
 	}
-	if res == nil {
-		res = []api.QueryOutputVector{}
+	if o.out.json() {
+		return printJSON(stdout, map[string]any{"vectorBucketName": o.bucket, "indexName": name, "deleted": true})
 	}
-	return printJSON(stdout, map[string]any{"distanceMetric": metric, "vectors": res})
+	t := newTable(stdout, "BUCKET", "INDEX", "STATUS")
+	t.row(o.bucket, name, "deleted")
+	return t.flush()
+}
+
+// isNotFound reports a NotFoundException.
+func isNotFound(err error) bool {
+	var e *api.Error
+	return errors.As(err, &e) && e.Code == api.ErrNotFound.Code
 }

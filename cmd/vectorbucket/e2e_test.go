@@ -331,7 +331,7 @@ func TestE2ECLI(t *testing.T) {
 	if err := os.WriteFile(jsonl, []byte(jl.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", jsonl); !strings.Contains(out, "imported 700 vectors") {
+	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", jsonl); !slices.Contains(tableColumn(out, "IMPORTED"), "700") {
 		t.Fatalf("import jsonl: %s", out)
 	}
 	fv := make([]float32, 0, 300*4)
@@ -342,7 +342,7 @@ func TestE2ECLI(t *testing.T) {
 	if err := datasets.WriteFvecsFile(fvecs, fv, 4); err != nil {
 		t.Fatal(err)
 	}
-	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--key-prefix", "f", "--quiet", fvecs); !strings.Contains(out, "imported 300 vectors") {
+	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--key-prefix", "f", "--quiet", fvecs); !slices.Contains(tableColumn(out, "IMPORTED"), "300") {
 		t.Fatalf("import fvecs: %s", out)
 	}
 
@@ -356,7 +356,7 @@ func TestE2ECLI(t *testing.T) {
 	if err := parquetfile.Write(pq, tbl); err != nil {
 		t.Fatal(err)
 	}
-	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", pq); !strings.Contains(out, "imported 50 vectors") {
+	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", pq); !slices.Contains(tableColumn(out, "IMPORTED"), "50") {
 		t.Fatalf("import parquet: %s", out)
 	}
 	for i := range tbl.Keys {
@@ -365,14 +365,14 @@ func TestE2ECLI(t *testing.T) {
 	if err := datasets.WriteArrowFile(arrowPath, tbl); err != nil {
 		t.Fatal(err)
 	}
-	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", "--limit", "20", arrowPath); !strings.Contains(out, "imported 20 vectors") {
+	if out := p.cli(t, "import", "--bucket", "shop", "--index", "items", "--quiet", "--limit", "20", arrowPath); !slices.Contains(tableColumn(out, "IMPORTED"), "20") {
 		t.Fatalf("import arrow: %s", out)
 	}
-	if out := p.cli(t, "get", "--bucket", "shop", "--index", "items", "--data", "pq07", "ar19", "ar20"); strings.Count(out, `"key"`) != 2 || !strings.Contains(out, `"pq07"`) {
+	if out := p.cli(t, "get", "--bucket", "shop", "--index", "items", "--output", "json", "--data", "pq07", "ar19", "ar20"); strings.Count(out, `"key"`) != 2 || !strings.Contains(out, `"pq07"`) {
 		t.Fatalf("get imported: %s", out)
 	}
 
-	out := p.cli(t, "query", "--bucket", "shop", "--index", "items", "--vector", "[0,1,0,0]", "--top-k", "2", "--filter", `{"color":{"$in":["blue","red"]}}`)
+	out := p.cli(t, "query", "--bucket", "shop", "--index", "items", "--vector", "[0,1,0,0]", "--top-k", "2", "--output", "json", "--filter", `{"color":{"$in":["blue","red"]}}`)
 	var qr struct {
 		DistanceMetric string
 		Vectors        []api.QueryOutputVector
@@ -380,16 +380,16 @@ func TestE2ECLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &qr); err != nil || len(qr.Vectors) != 2 || qr.Vectors[0].Key != "two" || qr.Vectors[1].Key != "one" || qr.DistanceMetric != "euclidean" {
 		t.Fatalf("query: %s (%v)", out, err)
 	}
-	out = p.cli(t, "get", "--bucket", "shop", "--index", "items", "--data", "one", "f7", "nope")
+	out = p.cli(t, "get", "--bucket", "shop", "--index", "items", "--output", "json", "--data", "one", "f7", "nope")
 	var gv []api.GetOutputVector
 	if err := json.Unmarshal([]byte(out), &gv); err != nil || len(gv) != 2 || gv[0].Metadata["title"] != "One" || !slices.Equal(gv[1].Data.Float32, []float32{0, 0, 7, 1}) {
 		t.Fatalf("get: %s (%v)", out, err)
 	}
-	out = p.cli(t, "list", "--bucket", "shop", "--index", "items")
+	out = p.cli(t, "list", "--bucket", "shop", "--index", "items", "--output", "jsonl")
 	if n := strings.Count(out, "\n"); n != 1072 {
 		t.Fatalf("list: %d lines, want 1072", n)
 	}
-	if out := p.cli(t, "indexes", "list", "--bucket", "shop"); !strings.HasPrefix(out, "items\t") {
+	if out := p.cli(t, "indexes", "list", "--bucket", "shop"); !slices.Contains(tableColumn(out, "NAME"), "items") {
 		t.Fatalf("indexes list: %s", out)
 	}
 	if out, err := p.cliErr("buckets", "delete", "shop"); err == nil || !strings.Contains(out, "ConflictException") {
@@ -397,7 +397,7 @@ func TestE2ECLI(t *testing.T) {
 	}
 	p.cli(t, "indexes", "delete", "--bucket", "shop", "items")
 	p.cli(t, "buckets", "delete", "shop")
-	if out := p.cli(t, "buckets", "list"); strings.TrimSpace(out) != "" {
+	if out := p.cli(t, "buckets", "list", "--output", "json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("buckets list after delete: %q", out)
 	}
 	// --help explains every command.

@@ -38,6 +38,7 @@ func commands() []command {
 		{"get", "get vectors by key", runGet},
 		{"list", "list the vectors of an index", runList},
 		{"query", "find the nearest vectors to a query vector", runQuery},
+		{"delete", "delete vectors by key, or all of an index's vectors with --all", runDelete},
 		{"bench", "measure recall and QPS against hnswlib and faiss (runs vectorbucket-bench)", harnessCommand("bench")},
 		{"datasets", "list or install the data sets the bench uses (runs vectorbucket-bench)", harnessCommand("datasets")},
 		{"scrub", "verify and repair every copy on a multi-volume embedded store", runScrub},
