@@ -729,3 +729,13 @@ func TestImportCommittedPrefix(t *testing.T) {
 		t.Errorf("hint %q", hint)
 	}
 }
+
+func TestCLINoServerHint(t *testing.T) {
+	t.Setenv("VECTORBUCKET_ACCESS_KEY_ID", "")
+	addr := freeAddr(t) // nothing listens there
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"buckets", "list", "--endpoint", "http://" + addr}, &out, &errOut)
+	if err == nil || errors.Is(err, errUsage) || !strings.Contains(err.Error(), "no server at http://"+addr) {
+		t.Errorf("buckets list with no server: %v", err)
+	}
+}
