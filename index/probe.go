@@ -34,18 +34,17 @@ func (s *queryScratch) scoreCentroids(sc *scorer, cents, inv []float32, dim int)
 	k := len(cents) / dim
 	s.scores = slices.Grow(s.scores[:0], k)[:k]
 	if sc.metric == neighborhoods.Cosine {
-		for i := range k {
+		neighborhoods.DotBatch(sc.q, cents[:k*dim], s.scores)
+		for i, x := range s.scores {
 			if inv[i] == 0 {
 				s.scores[i] = 1
-				continue
+			} else {
+				s.scores[i] = 1 - x*inv[i]
 			}
-			s.scores[i] = 1 - neighborhoods.Dot(sc.q, cents[i*dim:(i+1)*dim])*inv[i]
 		}
 		return
 	}
-	for i := range k {
-		s.scores[i] = neighborhoods.SquaredL2(sc.q, cents[i*dim:(i+1)*dim])
-	}
+	neighborhoods.SquaredL2Batch(sc.q, cents[:k*dim], s.scores)
 }
 
 // nearer orders centroid rows by score, then by row (deterministic ties).

@@ -68,3 +68,19 @@ func TestServeWarnsWithoutCredentials(t *testing.T) {
 		}
 	}
 }
+
+// "vectorbucket bench" and "datasets" run the vectorbucket-bench built next to the binary,
+// with its exit status: 0 for --help, 2 for a usage error.
+func TestHarnessDispatch(t *testing.T) {
+	bin := binary(t)
+	for _, args := range [][]string{{"bench", "--help"}, {"datasets", "--help"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Usage: vectorbucket "+args[0]) {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := exec.Command(bin, "bench").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--dataset is required") {
+		t.Errorf("bench without --dataset: %v\n%s", err, out)
+	}
+}
