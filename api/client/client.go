@@ -128,22 +128,41 @@ type call struct {
 	method string
 	path   string // escaped, relative to the endpoint
 	query  url.Values
-	body   []byte // nil: no body
+	body   []byte   // nil: no body
+	pooled *bodyRef // set when body lives in a pooled buffer
 }
 
-// jsonCall builds a POST /<op> call with in encoded as JSON.
+// jsonCall builds a POST /<op> call with in encoded as JSON. PutVectors
+// bodies (megabytes of floats) are written straight into a pooled buffer
+// sized for the batch; release returns it once no attempt reads it.
 func jsonCall(op string, in any) (call, error) {
 	var body []byte
 	var err error
+	var ref *bodyRef
 	if r, ok := in.(*api.PutVectorsRequest); ok {
-		body, err = api.AppendPutVectorsJSON(nil, r)
+		ref = newBodyRef(putSizeHint(r))
+		body, err = api.AppendPutVectorsJSON(ref.buf[:0], r)
+		ref.buf = body
 	} else {
 		body, err = json.Marshal(in)
 	}
 	if err != nil {
+		if ref != nil {
+			ref.release()
+		}
 		return call{}, fmt.Errorf("%s: encode request: %w", op, err)
 	}
-	return call{op: op, method: http.MethodPost, path: "/" + op, body: body}, nil
+	return call{op: op, method: http.MethodPost, path: "/" + op, body: body, pooled: ref}, nil
+}
+
+// putSizeHint estimates the encoded size of a PutVectors body: shortest
+// float32 decimals take up to 15 bytes, typically 9–12.
+func putSizeHint(r *api.PutVectorsRequest) int {
+	n := 128
+	for i := range r.Vectors {
+		n += 48 + len(r.Vectors[i].Key) + 12*len(r.Vectors[i].Data.Float32)
+	}
+	return n
 }
 
 // invoke runs a POST /<op> call and decodes the response into out.
@@ -151,6 +170,9 @@ func (c *Client) invoke(ctx context.Context, op string, in, out any) error {
 	cl, err := jsonCall(op, in)
 	if err != nil {
 		return err
+	}
+	if cl.pooled != nil {
+		defer cl.pooled.release()
 	}
 	return c.do(ctx, cl, out)
 }
@@ -164,7 +186,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			if out == nil || len(bytes.TrimSpace(body)) == 0 {
 				return nil
 			}
-			if err := json.Unmarshal(body, out); err != nil {
+			if err := api.DecodeResponse(body, out); err != nil {
 				return fmt.Errorf("%s: decode response: %w", cl.op, err)
 			}
 			return nil
@@ -231,12 +253,28 @@ func (c *Client) once(ctx context.Context, cl call) ([]byte, error) {
 	u.Path = p
 	u.RawQuery = cl.query.Encode()
 	var rd io.Reader
-	if cl.body != nil {
+	switch {
+	case cl.pooled != nil:
+		// The transport may read and close the body after Do returns:
+		// the buffer goes back to the pool only after that Close.
+		rd = cl.pooled.reader()
+	case cl.body != nil:
 		rd = bytes.NewReader(cl.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), rd)
 	if err != nil {
+		if rc, ok := rd.(io.Closer); ok {
+			_ = rc.Close()
+		}
 		return nil, err
+	}
+	if cl.pooled != nil {
+		req.ContentLength = int64(len(cl.body))
+		body := cl.body
+		req.GetBody = func() (io.ReadCloser, error) {
+			// Replays (redirects) copy: the pooled buffer may be reused.
+			return io.NopCloser(bytes.NewReader(bytes.Clone(body))), nil
+		}
 	}
 	if cl.body != nil {
 		req.Header.Set("Content-Type", "application/json")

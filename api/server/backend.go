@@ -80,6 +80,8 @@ type ListOptions struct {
 // Query is one QueryVectors request as the backend sees it: the whole
 // topK (the server pages the answer).
 type Query struct {
+	// Vector is valid only during the call: the server reuses its memory
+	// for later requests, so a backend that keeps it must copy it.
 	Vector         []float32
 	TopK           int
 	Filter         []byte // raw filter document, nil for none

@@ -84,6 +84,19 @@ func (s *Server) deleteVectors(ctx context.Context, _ *gin.Context, body []byte)
 // querypages.go).
 func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
 	var req api.QueryVectorsRequest
+	// The query vector is decoded into a pooled buffer: the backend uses
+	// it only during the call (see Query), and the response holds none of it.
+	vp, _ := s.vecs.Get().(*[]float32)
+	if vp == nil {
+		vp = new([]float32)
+	}
+	req.QueryVector.Float32 = *vp
+	defer func() {
+		if v := req.QueryVector.Float32; cap(v) >= cap(*vp) && cap(v) <= api.MaxDimension {
+			*vp = v[:0]
+		}
+		s.vecs.Put(vp)
+	}()
 	if e := api.Decode(body, &req); e != nil {
 		return nil, e
 	}

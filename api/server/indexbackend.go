@@ -20,6 +20,7 @@ const listPageDataBytes = 1 << 20
 type indexBackend struct {
 	db *index.DB
 	m  *queryMetrics
+	hs handles // opened index handles (handles.go)
 }
 
 // NewIndexBackend returns the Backend that serves the buckets and indexes
@@ -106,6 +107,7 @@ func (b *indexBackend) ListBuckets(ctx context.Context, p Page) ([]api.VectorBuc
 }
 
 func (b *indexBackend) DeleteBucket(ctx context.Context, name string) error {
+	defer b.dropAll(name, "")
 	return b.db.DeleteBucket(ctx, name)
 }
 
@@ -158,6 +160,7 @@ func (b *indexBackend) ListIndexes(ctx context.Context, bucket string, p Page) (
 }
 
 func (b *indexBackend) DeleteIndex(ctx context.Context, bucket, name string) error {
+	defer b.dropAll(bucket, name)
 	if err := b.db.DeleteIndex(ctx, bucket, name); err != nil {
 		return err
 	}
@@ -166,10 +169,6 @@ func (b *indexBackend) DeleteIndex(ctx context.Context, bucket, name string) err
 }
 
 func (b *indexBackend) PutVectors(ctx context.Context, bucket, name string, vecs []api.PutInputVector) error {
-	ix, err := b.db.Index(ctx, bucket, name)
-	if err != nil {
-		return err
-	}
 	in := make([]index.Vector, len(vecs))
 	for i := range vecs {
 		v := &vecs[i]
@@ -182,7 +181,7 @@ func (b *indexBackend) PutVectors(ctx context.Context, bucket, name string, vecs
 			in[i].Metadata = md
 		}
 	}
-	return ix.Put(ctx, in)
+	return b.withIndex(ctx, bucket, name, func(h *handle) error { return h.ix.Put(ctx, in) })
 }
 
 // metadataOf decodes stored metadata for a response; nil stays nil.
@@ -217,11 +216,11 @@ func outputOf(v index.Vector, want Want) (api.GetOutputVector, error) {
 }
 
 func (b *indexBackend) GetVectors(ctx context.Context, bucket, name string, keys []string, want Want) ([]api.GetOutputVector, error) {
-	ix, err := b.db.Index(ctx, bucket, name)
-	if err != nil {
-		return nil, err
-	}
-	vs, err := ix.Get(ctx, keys, index.GetOptions{ReturnData: want.Data, ReturnMetadata: want.Metadata})
+	var vs []index.Vector
+	err := b.withIndex(ctx, bucket, name, func(h *handle) (err error) {
+		vs, err = h.ix.Get(ctx, keys, index.GetOptions{ReturnData: want.Data, ReturnMetadata: want.Metadata})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -235,26 +234,13 @@ func (b *indexBackend) GetVectors(ctx context.Context, bucket, name string, keys
 }
 
 func (b *indexBackend) ListVectors(ctx context.Context, bucket, name string, o ListOptions) ([]api.ListOutputVector, string, error) {
-	ix, err := b.db.Index(ctx, bucket, name)
-	if err != nil {
-		return nil, "", err
-	}
-	max := o.MaxResults
-	if max == 0 {
-		max = api.DefaultListVectors
-	}
-	if o.Data {
-		// Pages with vector data stop at about 1 MB of float32s.
-		if fit := listPageDataBytes / (4 * ix.Info().Config.Dimension); fit < max {
-			max = fit
-		}
-		if max < 1 {
-			max = 1
-		}
-	}
-	vs, next, err := ix.List(ctx, index.ListVectorsOptions{
-		GetOptions: index.GetOptions{ReturnData: o.Data, ReturnMetadata: o.Metadata},
-		MaxResults: max, Token: o.Token, SegmentCount: o.SegmentCount, SegmentIndex: o.SegmentIndex,
+	var (
+		vs   []index.Vector
+		next string
+	)
+	err := b.withIndex(ctx, bucket, name, func(h *handle) (err error) {
+		vs, next, err = b.list(ctx, h.ix, o)
+		return err
 	})
 	if err != nil {
 		return nil, "", err
@@ -268,31 +254,57 @@ func (b *indexBackend) ListVectors(ctx context.Context, bucket, name string, o L
 	return out, next, nil
 }
 
-func (b *indexBackend) DeleteVectors(ctx context.Context, bucket, name string, keys []string) error {
-	ix, err := b.db.Index(ctx, bucket, name)
-	if err != nil {
-		return err
+func (b *indexBackend) list(ctx context.Context, ix *index.Index, o ListOptions) ([]index.Vector, string, error) {
+	max := o.MaxResults
+	if max == 0 {
+		max = api.DefaultListVectors
 	}
-	return ix.Delete(ctx, keys)
+	if o.Data {
+		// Pages with vector data stop at about 1 MB of float32s.
+		if fit := listPageDataBytes / (4 * ix.Info().Config.Dimension); fit < max {
+			max = fit
+		}
+		if max < 1 {
+			max = 1
+		}
+	}
+	return ix.List(ctx, index.ListVectorsOptions{
+		GetOptions: index.GetOptions{ReturnData: o.Data, ReturnMetadata: o.Metadata},
+		MaxResults: max, Token: o.Token, SegmentCount: o.SegmentCount, SegmentIndex: o.SegmentIndex,
+	})
+}
+
+func (b *indexBackend) DeleteVectors(ctx context.Context, bucket, name string, keys []string) error {
+	return b.withIndex(ctx, bucket, name, func(h *handle) error { return h.ix.Delete(ctx, keys) })
 }
 
 func (b *indexBackend) QueryVectors(ctx context.Context, bucket, name string, q Query) ([]api.QueryOutputVector, api.DistanceMetric, error) {
-	ix, err := b.db.Index(ctx, bucket, name)
+	var (
+		res    []index.QueryResult
+		metric api.DistanceMetric
+	)
+	err := b.withIndex(ctx, bucket, name, func(h *handle) error {
+		r, st, err := h.ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata})
+		if err != nil {
+			return err
+		}
+		b.m.observe(h.backlog, &st)
+		res, metric = r, h.metric
+		return nil
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	metric := api.DistanceMetric(ix.Info().Config.Metric.String())
-	res, st, err := ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata})
-	if err != nil {
-		return nil, "", err
-	}
-	b.m.observe(bucket, name, &st)
 	out := make([]api.QueryOutputVector, len(res))
+	var dists []float32 // one block for every result's distance
+	if q.ReturnDistance {
+		dists = make([]float32, len(res))
+	}
 	for i, r := range res {
 		out[i].Key = r.Key
 		if q.ReturnDistance {
-			d := r.Distance
-			out[i].Distance = &d
+			dists[i] = r.Distance
+			out[i].Distance = &dists[i]
 		}
 		if q.ReturnMetadata {
 			md, err := metadataOf(r.Metadata)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,22 @@ type httpMetrics struct {
 	latency  *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
 	inflight prometheus.Gauge
+
+	// series caches the children of requests and latency per operation
+	// and status: WithLabelValues costs a label hash and allocations on
+	// every request otherwise.
+	mu     sync.RWMutex
+	series map[opStatus]opSeries
+}
+
+type opStatus struct {
+	op     string
+	status int
+}
+
+type opSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
@@ -46,9 +63,22 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 }
 
 func (m *httpMetrics) observe(op string, status int, code string, d time.Duration) {
-	st := strconv.Itoa(status)
-	m.requests.WithLabelValues(op, st).Inc()
-	m.latency.WithLabelValues(op, st).Observe(d.Seconds())
+	k := opStatus{op, status}
+	m.mu.RLock()
+	ser, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		st := strconv.Itoa(status)
+		ser = opSeries{requests: m.requests.WithLabelValues(op, st), latency: m.latency.WithLabelValues(op, st)}
+		m.mu.Lock()
+		if m.series == nil {
+			m.series = map[opStatus]opSeries{}
+		}
+		m.series[k] = ser
+		m.mu.Unlock()
+	}
+	ser.requests.Inc()
+	ser.latency.Observe(d.Seconds())
 	if code != "" {
 		m.errors.WithLabelValues(op, code).Inc()
 	}
@@ -65,10 +95,13 @@ type queryMetrics struct {
 	scored, probed prometheus.Counter
 	objects, bytes *prometheus.CounterVec
 	backlog        *prometheus.GaugeVec
+
+	// The children of objects and bytes, resolved once.
+	objStore, objCache, bytesStore, bytesCache prometheus.Counter
 }
 
 func newQueryMetrics() *queryMetrics {
-	return &queryMetrics{
+	m := &queryMetrics{
 		scored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vectorbucket_query_vectors_scored_total",
 			Help: "Distance computations made by queries (neighborhoods and write-ahead log).",
@@ -90,20 +123,30 @@ func newQueryMetrics() *queryMetrics {
 			Help: "Vectors in an index's write-ahead log not yet folded into neighborhoods, as of its last query.",
 		}, []string{"bucket", "index"}),
 	}
+	m.objStore, m.objCache = m.objects.WithLabelValues("store"), m.objects.WithLabelValues("cache")
+	m.bytesStore, m.bytesCache = m.bytes.WithLabelValues("store"), m.bytes.WithLabelValues("cache")
+	return m
 }
 
 func (m *queryMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.scored, m.probed, m.objects, m.bytes, m.backlog}
 }
 
-func (m *queryMetrics) observe(bucket, index string, st *index.QueryStats) {
+// observe records one query's stats; backlog is the index's backlog gauge
+// (see backlogOf).
+func (m *queryMetrics) observe(backlog prometheus.Gauge, st *index.QueryStats) {
 	m.scored.Add(float64(st.VectorsScored))
 	m.probed.Add(float64(st.NeighborhoodsProbed))
-	m.objects.WithLabelValues("store").Add(float64(st.ObjectsFromStore))
-	m.objects.WithLabelValues("cache").Add(float64(st.ObjectsFromCache))
-	m.bytes.WithLabelValues("store").Add(float64(st.BytesFromStore))
-	m.bytes.WithLabelValues("cache").Add(float64(st.BytesFromCache))
-	m.backlog.WithLabelValues(bucket, index).Set(float64(st.WALVectors))
+	m.objStore.Add(float64(st.ObjectsFromStore))
+	m.objCache.Add(float64(st.ObjectsFromCache))
+	m.bytesStore.Add(float64(st.BytesFromStore))
+	m.bytesCache.Add(float64(st.BytesFromCache))
+	backlog.Set(float64(st.WALVectors))
+}
+
+// backlogOf returns the backlog gauge of bucket/index.
+func (m *queryMetrics) backlogOf(bucket, index string) prometheus.Gauge {
+	return m.backlog.WithLabelValues(bucket, index)
 }
 
 func (m *queryMetrics) forget(bucket, index string) {

@@ -120,7 +120,7 @@ func (p *queryPages) page(fp, token string, size int, run func() ([]api.QueryOut
 	now := p.now()
 	t := queryToken{fp: fp, at: now}
 	if token == "" {
-		t.id = newRequestID()
+		t.id = newRequestID()[0]
 	} else {
 		var ok bool
 		if t, ok = parseQueryToken(token); !ok {

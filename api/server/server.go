@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,9 +79,18 @@ type Server struct {
 	metrics *httpMetrics
 	pages   *queryPages
 	log     *slog.Logger
-	bufs    sync.Pool
+	bufs    sync.Pool     // *bodyBuf for request bodies
+	bigBufs chan *bodyBuf // free list of big body buffers (getBuf)
+	outs    sync.Pool     // *[]byte for response bodies
+	vecs    sync.Pool     // *[]float32 for query vectors
 	slots   chan struct{} // nil: no MaxInFlight
+	// ops names the operation of every API route, so that the hot path
+	// needs no per-request gin context keys (a map allocation each).
+	ops map[route]string
 }
+
+// route is a gin route: method and full path pattern.
+type route struct{ method, path string }
 
 // DefaultAccountID is the account in ARNs when none is configured.
 const DefaultAccountID = "123456789012"
@@ -126,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
-	s := &Server{cfg: cfg, metrics: m, log: cfg.Logger, pages: newQueryPages(cfg.Now)}
+	s := &Server{cfg: cfg, metrics: m, log: cfg.Logger, pages: newQueryPages(cfg.Now), bigBufs: make(chan *bodyBuf, bigBodySlots)}
 	if cfg.MaxInFlight > 0 {
 		s.slots = make(chan struct{}, cfg.MaxInFlight)
 	}
@@ -192,16 +202,21 @@ func (s *Server) routes() *gin.Engine {
 		api.OpQueryVectors:                    s.queryVectors,
 	}
 	g := e.Group(s.cfg.PathPrefix)
+	s.ops = map[route]string{}
+	add := func(method, path, op string, h opHandler) {
+		g.Handle(method, path, s.serve(op, h))
+		s.ops[route{method, s.cfg.PathPrefix + path}] = op
+	}
 	for _, op := range api.BodyOperations {
 		h, ok := ops[op]
 		if !ok {
 			panic("server: no handler for " + op)
 		}
-		g.POST("/"+op, s.serve(op, h))
+		add(http.MethodPost, "/"+op, op, h)
 	}
-	g.GET("/tags/*arn", s.serve(api.OpListTagsForResource, s.listTagsForResource))
-	g.POST("/tags/*arn", s.serve(api.OpTagResource, s.tagResource))
-	g.DELETE("/tags/*arn", s.serve(api.OpUntagResource, s.untagResource))
+	add(http.MethodGet, "/tags/*arn", api.OpListTagsForResource, s.listTagsForResource)
+	add(http.MethodPost, "/tags/*arn", api.OpTagResource, s.tagResource)
+	add(http.MethodDelete, "/tags/*arn", api.OpUntagResource, s.untagResource)
 	e.GET("/health", func(c *gin.Context) {
 		c.Set(keyOp, "Health")
 		c.Header("Content-Type", "application/json")
@@ -219,24 +234,49 @@ func (s *Server) routes() *gin.Engine {
 	return e
 }
 
-// newRequestID returns 16 random bytes in hex.
-func newRequestID() string {
+// requestID is a request id header value in one allocation: 16 random
+// bytes in hex and the one-element slice http.Header holds.
+type requestID struct {
+	hex [32]byte
+	val [1]string
+}
+
+// newRequestID returns the header value of a fresh request id.
+func newRequestID() []string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	id := new(requestID)
+	hex.Encode(id.hex[:], b[:])
+	id.val[0] = unsafe.String(&id.hex[0], len(id.hex))
+	return id.val[:]
+}
+
+// Header values shared by every response (net/http never modifies them).
+var (
+	jsonContentType = []string{"application/json"}
+	// requestIDKey is api.HeaderRequestID in canonical form.
+	requestIDKey = http.CanonicalHeaderKey(api.HeaderRequestID)
+)
+
+// opOf names the operation c is serving ("unknown" for none).
+func (s *Server) opOf(c *gin.Context) string {
+	if op, ok := s.ops[route{c.Request.Method, c.FullPath()}]; ok {
+		return op
+	}
+	if op := c.GetString(keyOp); op != "" {
+		return op
+	}
+	return "unknown"
 }
 
 // observe sets the request id and records the request's metrics.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
-	c.Header(api.HeaderRequestID, newRequestID())
+	c.Writer.Header()[requestIDKey] = newRequestID()
 	s.metrics.inflight.Inc()
 	c.Next()
 	s.metrics.inflight.Dec()
-	op := c.GetString(keyOp)
-	if op == "" {
-		op = "unknown"
-	}
+	op := s.opOf(c)
 	d := time.Since(start)
 	s.metrics.observe(op, c.Writer.Status(), c.GetString(keyCode), d)
 	if s.log.Enabled(c.Request.Context(), slog.LevelDebug) {
@@ -253,7 +293,7 @@ func (s *Server) recoverPanic(c *gin.Context) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			s.log.Error("panic serving request", "op", c.GetString(keyOp), "panic", p, "stack", string(debug.Stack()))
+			s.log.Error("panic serving request", "op", s.opOf(c), "panic", p, "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
 				s.fail(c, api.Internal())
 			}
@@ -267,7 +307,6 @@ func (s *Server) recoverPanic(c *gin.Context) {
 // the JSON or error response.
 func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Set(keyOp, op)
 		r := c.Request
 		if s.cfg.Auth != nil && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
 			s.fail(c, api.AccessDenied("request is not signed; this server requires AWS Signature Version 4 for service s3vectors"))
@@ -282,8 +321,8 @@ func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 				return
 			}
 		}
-		buf := s.getBuf()
-		defer s.bufs.Put(buf)
+		buf := s.getBuf(r.ContentLength)
+		defer s.putBuf(buf)
 		body, err := s.readBody(r, buf)
 		if err != nil {
 			s.fail(c, err)
@@ -315,20 +354,58 @@ func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 	}
 }
 
-func (s *Server) getBuf() *bytes.Buffer {
-	if b, ok := s.bufs.Get().(*bytes.Buffer); ok {
+// bodyBuf is a pooled request body buffer and its limiting reader.
+type bodyBuf struct {
+	bytes.Buffer
+	lr io.LimitedReader
+}
+
+// Request body buffers of at least bigBody bytes (PutVectors batches) are
+// kept in a small free list that survives garbage collections, unlike a
+// sync.Pool: during an ingest every collection would otherwise drop them,
+// and each batch would pay for a fresh zeroed multi-megabyte buffer.
+const (
+	bigBody      = 256 << 10
+	bigBodySlots = 8
+)
+
+// getBuf returns an empty body buffer for a body of n bytes (-1: unknown).
+func (s *Server) getBuf(n int64) *bodyBuf {
+	if n >= bigBody {
+		select {
+		case b := <-s.bigBufs:
+			b.Reset()
+			return b
+		default:
+		}
+	}
+	if b, ok := s.bufs.Get().(*bodyBuf); ok {
 		b.Reset()
 		return b
 	}
-	return new(bytes.Buffer)
+	return new(bodyBuf)
+}
+
+// putBuf returns b for reuse.
+func (s *Server) putBuf(b *bodyBuf) {
+	if c := b.Cap(); c >= bigBody {
+		if c <= int(s.cfg.MaxBodyBytes)+1 {
+			select {
+			case s.bigBufs <- b:
+			default:
+			}
+		}
+		return
+	}
+	s.bufs.Put(b)
 }
 
 // readBody reads the whole body into buf, refusing more than MaxBodyBytes.
-func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+func (s *Server) readBody(r *http.Request, buf *bodyBuf) ([]byte, error) {
 	max := s.cfg.MaxBodyBytes
-	tooBig := api.Invalid("body", "request body exceeds the %d-byte limit", max)
+	tooBig := func() error { return api.Invalid("body", "request body exceeds the %d-byte limit", max) }
 	if r.ContentLength > max {
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	if r.Body == nil {
 		return nil, nil
@@ -336,9 +413,11 @@ func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + 1)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
+	buf.lr = io.LimitedReader{R: r.Body, N: max + 1}
+	n, err := buf.ReadFrom(&buf.lr)
+	buf.lr.R = nil
 	if n > max {
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	if err != nil {
 		return nil, api.Invalid("body", "reading the request body failed: %v", err)
@@ -346,16 +425,30 @@ func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// reply writes a 200 JSON response.
+// maxPooledResponse is the largest response buffer kept for reuse.
+const maxPooledResponse = 1 << 20
+
+// reply writes a 200 JSON response, encoded into a pooled buffer.
 func (s *Server) reply(c *gin.Context, out any) {
-	body, err := api.MarshalResponse(out)
+	bp, _ := s.outs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	body, err := api.AppendResponse((*bp)[:0], out)
+	defer func() {
+		if cap(body) <= maxPooledResponse {
+			*bp = body[:0]
+			s.outs.Put(bp)
+		}
+	}()
 	if err != nil {
-		s.log.Error("encode response", "op", c.GetString(keyOp), "err", err)
+		s.log.Error("encode response", "op", s.opOf(c), "err", err)
 		s.fail(c, api.Internal())
 		return
 	}
-	c.Header("Content-Type", "application/json")
-	c.Header("Content-Length", strconv.Itoa(len(body)))
+	h := c.Writer.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(body)
 }
@@ -364,10 +457,10 @@ func (s *Server) reply(c *gin.Context, out any) {
 func (s *Server) fail(c *gin.Context, err error) {
 	ae, internal := toAPIError(err)
 	if internal {
-		s.log.Error("request failed", "op", c.GetString(keyOp), "code", ae.Code, "err", err,
+		s.log.Error("request failed", "op", s.opOf(c), "code", ae.Code, "err", err,
 			"requestId", c.Writer.Header().Get(api.HeaderRequestID))
 	} else {
-		s.log.Debug("request rejected", "op", c.GetString(keyOp), "code", ae.Code, "message", ae.Message)
+		s.log.Debug("request rejected", "op", s.opOf(c), "code", ae.Code, "message", ae.Message)
 	}
 	c.Set(keyCode, ae.Code)
 	api.WriteError(c.Writer, ae)
