@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,6 +48,7 @@ type benchEnv struct {
 	ix   *index.Index
 	cl   *client.Client
 	hs   *httptest.Server
+	srv  *server.Server
 	data *datasets.Dataset
 }
 
@@ -99,7 +101,7 @@ func newBenchEnv(b *testing.B, name string, indexer bool, cleanup func(func())) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchEnv{db: db, ix: ix, cl: cl, hs: hs}
+	return &benchEnv{db: db, ix: ix, cl: cl, hs: hs, srv: srv}
 }
 
 // runConcurrent calls fn(i) for i in [0, n) from benchClients goroutines.
@@ -299,3 +301,71 @@ func BenchmarkQueryVectors(b *testing.B) {
 		b.Run(fmt.Sprintf("http/clients=%d", c), func(b *testing.B) { run(b, c, overHTTP) })
 	}
 }
+
+// BenchmarkServeQueryVectors is the server's share of a QueryVectors call:
+// ServeHTTP on a pre-encoded request with a reused response writer, no
+// network and no client. allocs/op is the server's query path (index
+// included).
+func BenchmarkServeQueryVectors(b *testing.B) {
+	env := fashionIndex(b)
+	d := env.data
+	bodies := make([][]byte, 256)
+	for i := range bodies {
+		req := api.QueryVectorsRequest{IndexRef: api.IndexRef{VectorBucketName: "bench", IndexName: "fashion"}, TopK: 10,
+			QueryVector: api.Float32Vector(d.TestVec(i)), ReturnDistance: true}
+		var err error
+		if bodies[i], err = json.Marshal(&req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := &discardWriter{h: http.Header{}}
+	body := &rewindReader{}
+	r, err := http.NewRequest(http.MethodPost, "http://bench/QueryVectors", body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	for i := 0; b.Loop(); i++ {
+		body.b, body.p = bodies[i%len(bodies)], 0
+		r.ContentLength = int64(len(body.b))
+		clear(w.h)
+		w.status = 0
+		env.srv.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// discardWriter is a reusable http.ResponseWriter that drops the body.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+
+// rewindReader is a reusable request body.
+type rewindReader struct {
+	b []byte
+	p int
+}
+
+func (r *rewindReader) Read(p []byte) (int, error) {
+	if r.p >= len(r.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.p:])
+	r.p += n
+	return n, nil
+}
+func (r *rewindReader) Close() error { return nil }
