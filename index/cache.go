@@ -33,6 +33,9 @@ type segment struct {
 	// sketch holds the rows' sketches under the projection of the centroid
 	// table last used with this segment (see sketch.go).
 	sketch atomic.Pointer[segSketch]
+
+	// quant holds the rows' RaBitQ codes, built on first use (quant.go).
+	quant segCodes
 }
 
 // row returns the row holding key, or -1.

@@ -35,6 +35,9 @@ type Options struct {
 	// MaxBuckets and MaxIndexesPerBucket are the catalog quotas; defaults
 	// 10,000 each, as on S3 Vectors.
 	MaxBuckets, MaxIndexesPerBucket int
+	// NoQuantize turns off quantized scans (RaBitQ codes, quant.go): every
+	// probed vector is then scored in float32.
+	NoQuantize bool
 	// CacheBytes bounds the cache of decoded neighborhood and WAL objects
 	// shared by all indexes of the DB; default 1 GiB.
 	CacheBytes int64

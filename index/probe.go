@@ -14,6 +14,7 @@ type queryScratch struct {
 	scores []float32 // one per centroid
 	order  []int     // centroid rows, nearest first (a prefix, or all when widening)
 	hits   []hit     // the top-k heap
+	quant  *scratchQuant
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(queryScratch) }}

@@ -56,6 +56,10 @@ type QueryStats struct {
 	// Prefiltered is true when a selective filter made the query search
 	// every matching vector.
 	Prefiltered bool
+	// CodesScanned counts rows whose distance was estimated from their
+	// RaBitQ codes (quantized scans); VectorsScored then counts the exact
+	// re-ranks among them.
+	CodesScanned int
 }
 
 // prefilterSelectivity: a filter matching fewer than this fraction of the
@@ -299,6 +303,12 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			qsk = newQuerySketch(ix.db.centroids.projection(v.m.Centroids, cents, dim), v.m.Config.Metric, req.Vector)
 		}
 		approx := false
+		// Quantized scans for unfiltered approximate queries that have no
+		// sketches (those re-rank from sketches instead).
+		var qs *quantScan
+		if qsk == nil && !req.Exact && flt == nil && !ix.db.opts.NoQuantize {
+			qs = scr.quantScan(v.m.Config.Metric, req.Vector)
+		}
 		scan := func(which []int, exact bool) error {
 			segs, err := ix.loadNbhds(ctx, v, which, &io)
 			if err != nil {
@@ -318,6 +328,12 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			}
 			for _, s := range segs {
 				stats.NeighborhoodsProbed++
+				if qs != nil && !exact && flt == nil && ix.scanQuantized(s, v, &sc, qs, top, stats) {
+					approx = true
+					matched += s.Len()
+					considered += s.Len()
+					continue
+				}
 				m, c := ix.scanSegment(s, v, &sc, flt, top, stats)
 				matched += m
 				considered += c
