@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -12,6 +14,7 @@ import (
 	"runtime/trace"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -46,6 +49,12 @@ import (
 // meanwhile; VB_CPUPROFILE and VB_TRACE name files for a CPU profile and an
 // execution trace (each call a "query" region) of the timed loop.
 func BenchmarkSDKQueryLatency(b *testing.B) {
+	for _, c := range []int{1, benchClients} {
+		b.Run(fmt.Sprintf("clients=%d", c), func(b *testing.B) { sdkQueryLatency(b, c) })
+	}
+}
+
+func sdkQueryLatency(b *testing.B, clients int) {
 	env := sdkLatencyEnv(b)
 	ctx := context.Background()
 	d := env.data
@@ -83,17 +92,32 @@ func BenchmarkSDKQueryLatency(b *testing.B) {
 		_ = trace.Start(f)
 		defer trace.Stop()
 	}
+	conns0 := env.conns.Load()
 	b.ResetTimer()
 	begin := time.Now()
-	for i := range b.N {
-		c0 := cpuTime()
-		t0 := time.Now()
-		trace.WithRegion(ctx, "query", func() { query(i) })
-		lat[i] = time.Since(t0)
-		cpu[i] = cpuTime() - c0
-		at[i] = t0.Sub(begin)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				c0 := cpuTime()
+				t0 := time.Now()
+				trace.WithRegion(ctx, "query", func() { query(i) })
+				lat[i] = time.Since(t0)
+				cpu[i] = cpuTime() - c0
+				at[i] = t0.Sub(begin)
+			}
+		})
 	}
+	wg.Wait()
+	elapsed := time.Since(begin)
 	b.StopTimer()
+	b.ReportMetric(float64(env.conns.Load()-conns0)*1000/float64(b.N), "new-conns/1k-queries")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "QPS")
 	runtime.ReadMemStats(&m1)
 	logSlowest(b, lat, at, cpu, 10)
 	reportLatency(b, lat)
@@ -122,6 +146,7 @@ type sdkEnv struct {
 	sdk    *s3vectors.Client
 	data   *datasets.Dataset
 	ingest float64 // vectors/s of the ingest through api/client
+	conns  *atomic.Int64
 }
 
 var (
@@ -159,7 +184,14 @@ func sdkLatencyEnv(b *testing.B) *sdkEnv {
 		if err != nil {
 			b.Fatal(err)
 		}
-		hs := httptest.NewServer(srv)
+		hs := httptest.NewUnstartedServer(srv)
+		var conns atomic.Int64
+		hs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		hs.Start()
 		cleanup(hs.Close)
 		cl, err := client.New(client.Options{Endpoint: hs.URL, AccessKeyID: testAccessKey, SecretAccessKey: testSecret})
 		if err != nil {
@@ -182,7 +214,7 @@ func sdkLatencyEnv(b *testing.B) *sdkEnv {
 		}
 		ingest := float64(len(vecs)) / time.Since(start).Seconds()
 		settle(b, db, "lat", "fashion")
-		sdkE = &sdkEnv{db: db, sdk: servertest.NewSDK(hs.URL, testAccessKey, testSecret), data: d, ingest: ingest}
+		sdkE = &sdkEnv{db: db, sdk: servertest.NewSDK(hs.URL, testAccessKey, testSecret), data: d, ingest: ingest, conns: &conns}
 	})
 	if sdkE == nil {
 		b.Fatal("setup failed")

@@ -57,9 +57,18 @@ func NewSDK(endpoint, accessKey, secret string) *s3vectors.Client {
 		Region:           Region,
 		Credentials:      creds,
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Transport: bufferedTransport{http.DefaultTransport}},
+		HTTPClient:       &http.Client{Transport: bufferedTransport{sdkTransport}},
 	})
 }
+
+// sdkTransport keeps as many idle connections per host as the SDK's own
+// default transport (10; http.DefaultTransport keeps 2, so that more than
+// two concurrent callers keep closing and reopening connections).
+var sdkTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 10
+	return t
+}()
 
 // bufferedTransport reads every response body before returning it.
 type bufferedTransport struct{ rt http.RoundTripper }
