@@ -17,6 +17,10 @@ import (
 // fetches the range widened to checksum-block boundaries and verifies every
 // fetched block before returning the requested bytes (see the package doc).
 func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) ([]byte, objectstore.Attrs, error) {
+	return retryTorn(ctx, func() ([]byte, objectstore.Attrs, error) { return s.getRange(ctx, key, offset, length) })
+}
+
+func (s *Store) getRange(ctx context.Context, key string, offset, length int64) ([]byte, objectstore.Attrs, error) {
 	fk, err := s.fullKey(key)
 	if err != nil {
 		return nil, objectstore.Attrs{}, err
@@ -25,7 +29,7 @@ func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) 
 		return nil, objectstore.Attrs{}, fmt.Errorf("s3 get %q: negative offset %d: %w", key, offset, objectstore.ErrInvalidRange)
 	}
 	if length == 0 {
-		a, err := s.Head(ctx, key)
+		a, err := s.head(ctx, key)
 		if err != nil {
 			return nil, objectstore.Attrs{}, err
 		}
@@ -48,7 +52,7 @@ func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) 
 		if err != nil {
 			if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable && offset == 0 {
 				// S3 answers 416 to any range on an empty object.
-				a, herr := s.Head(ctx, key)
+				a, herr := s.head(ctx, key)
 				if herr == nil && a.Size == 0 {
 					return []byte{}, a, nil
 				}

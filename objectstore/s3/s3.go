@@ -235,6 +235,10 @@ func (s *Store) fullKey(key string) (string, error) {
 
 // Get returns the whole object after checking its CRC32C.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs, error) {
+	return retryTorn(ctx, func() ([]byte, objectstore.Attrs, error) { return s.get(ctx, key) })
+}
+
+func (s *Store) get(ctx context.Context, key string) ([]byte, objectstore.Attrs, error) {
 	fk, err := s.fullKey(key)
 	if err != nil {
 		return nil, objectstore.Attrs{}, err
@@ -261,6 +265,14 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs,
 
 // Head returns the attributes of key.
 func (s *Store) Head(ctx context.Context, key string) (objectstore.Attrs, error) {
+	_, a, err := retryTorn(ctx, func() ([]byte, objectstore.Attrs, error) {
+		a, err := s.head(ctx, key)
+		return nil, a, err
+	})
+	return a, err
+}
+
+func (s *Store) head(ctx context.Context, key string) (objectstore.Attrs, error) {
 	fk, err := s.fullKey(key)
 	if err != nil {
 		return objectstore.Attrs{}, err

@@ -104,9 +104,10 @@ func suiteOptions(t testing.TB, s *Store, wrapPrefix string) storetest.Options {
 		// ListObjectsV2 returns no user metadata, so no CRC32C.
 		ListNoCRC: true,
 		// Servers that keep objects as files cannot hold "a" next to "a/b".
-		FileTree:  versity || strings.Contains(name, "minio"),
-		NoDeletes: versity, // see TestDeleteRacingIfMatch
-		MaxKeyLen: objectstore.MaxKeyLen - len(s.cfg.Prefix) - len(wrapPrefix),
+		FileTree:       versity || strings.Contains(name, "minio"),
+		NoDeletes:      versity, // see TestDeleteRacingIfMatch
+		KnownViolation: map[bool]string{true: "versitygw posix reads racing an overwrite can mix two versions (TestReadTornByOverwrite)"}[versity],
+		MaxKeyLen:      objectstore.MaxKeyLen - len(s.cfg.Prefix) - len(wrapPrefix),
 	}
 }
 
@@ -181,6 +182,65 @@ func TestDeleteRacingIfMatch(t *testing.T) {
 		}
 		t.Error(msg)
 	}
+}
+
+// TestReadTornByOverwrite races raw HeadObject calls (no retry) against
+// overwrites of one key with bodies of two sizes and counts answers whose
+// Content-Length disagrees with the checksum metadata of the same answer: a
+// read that mixed two versions. An atomic server has none. versitygw 1.8.0
+// (posix) has some, which is why Store reads retry such tears (retryTorn)
+// and its linearizability check is allowed to fail (KnownViolation).
+func TestReadTornByOverwrite(t *testing.T) {
+	cfg := testConfig(t)
+	s := open(t, cfg)
+	ctx := t.Context()
+	key := fmt.Sprintf("torn-%d", os.Getpid())
+	fk := s.cfg.Prefix + key
+	defer s.Delete(context.WithoutCancel(ctx), key)
+	if _, err := s.Put(ctx, key, []byte("four"), objectstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 400
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		bodies := [][]byte{[]byte("four"), []byte("fiver")}
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := s.Put(ctx, key, bodies[i%2], objectstore.Condition{}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	torn := 0
+	for range rounds {
+		out, err := s.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &fk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := parseSums(out.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToInt64(out.ContentLength) != sum.size {
+			torn++
+		}
+	}
+	close(done)
+	wg.Wait()
+	if torn > 0 {
+		msg := fmt.Sprintf("%d of %d HEADs racing overwrites mixed two versions", torn, rounds)
+		if name := server(t, cfg.Endpoint); strings.EqualFold(name, "VERSITYGW") {
+			t.Skipf("known limitation of %s: %s", name, msg)
+		}
+		t.Error(msg)
+	}
+	t.Logf("%d HEADs racing overwrites, none torn", rounds)
 }
 
 // TestMultipart uploads objects above a small multipart threshold and checks
@@ -320,5 +380,40 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(context.Background(), Config{Bucket: "b", Prefix: "../x/"}); !errors.Is(err, objectstore.ErrInvalidKey) {
 		t.Errorf("New with prefix ../x/ err = %v, want ErrInvalidKey", err)
+	}
+}
+
+// TestRetryTorn checks the torn-read rule: a read that disagrees with its
+// checksum metadata once is repeated and succeeds; one that keeps
+// disagreeing is reported corrupt after tornRetries repeats; other errors
+// are not repeated.
+func TestRetryTorn(t *testing.T) {
+	ctx := context.Background()
+	calls := 0
+	data, _, err := retryTorn(ctx, func() ([]byte, objectstore.Attrs, error) {
+		calls++
+		if calls == 1 {
+			return nil, objectstore.Attrs{}, fmt.Errorf("size 4, metadata says 5: %w", objectstore.ErrCorrupt)
+		}
+		return []byte("ok"), objectstore.Attrs{Size: 2}, nil
+	})
+	if err != nil || string(data) != "ok" || calls != 2 {
+		t.Fatalf("torn once: data %q err %v after %d calls; want ok after 2", data, err, calls)
+	}
+	calls = 0
+	_, _, err = retryTorn(ctx, func() ([]byte, objectstore.Attrs, error) {
+		calls++
+		return nil, objectstore.Attrs{}, objectstore.ErrCorrupt
+	})
+	if !errors.Is(err, objectstore.ErrCorrupt) || calls != 1+tornRetries {
+		t.Fatalf("always corrupt: err %v after %d calls; want ErrCorrupt after %d", err, calls, 1+tornRetries)
+	}
+	calls = 0
+	_, _, err = retryTorn(ctx, func() ([]byte, objectstore.Attrs, error) {
+		calls++
+		return nil, objectstore.Attrs{}, objectstore.ErrNotFound
+	})
+	if !errors.Is(err, objectstore.ErrNotFound) || calls != 1 {
+		t.Fatalf("not found: err %v after %d calls; want ErrNotFound after 1", err, calls)
 	}
 }

@@ -52,6 +52,12 @@ type Options struct {
 	// (versitygw 1.8.0: a delete racing an if-match put can both succeed
 	// and leave the object in place).
 	NoDeletes bool
+	// KnownViolation, when set, names a server's documented lack of
+	// atomicity under concurrent overwrites of one key (versitygw 1.8.0
+	// posix: a read that races a rename can mix two versions). A history
+	// that is not linearizable is then logged and the test skipped with this
+	// reason instead of failed; operations that fail still fail it.
+	KnownViolation string
 	// ListNoCRC marks stores whose List cannot return Attrs.CRC32C (S3's
 	// ListObjectsV2 returns no user metadata): List attrs may have it zero.
 	ListNoCRC bool
