@@ -17,7 +17,7 @@ build: ## build vectorbucket (static, pure Go) and vectorbucket-bench into .bin/
 	CGO_ENABLED=0 $(GO) build $(SERVER_FLAGS) -o .bin/vectorbucket ./cmd/vectorbucket
 	$(GO) build -tags "$(BENCH_TAGS)" -o .bin/vectorbucket-bench ./cmd/vectorbucket-bench
 
-test: ## every test: installs Debian packages and versitygw, starts/stops versitygw
+test: ## every test: installs Debian packages, versitygw and MinIO, starts/stops them
 	scripts/test.sh
 
 test-short: ## fast unit tests only (no servers, no data sets)
@@ -41,6 +41,7 @@ deps: ## Debian packages for tests
 
 tools: ## versitygw into .bin/
 	scripts/versitygw.sh install
+	scripts/s3server.sh minio install
 
 clean:
 	rm -rf .bin .versitygw

@@ -114,7 +114,11 @@ func (su *suite) testList(t *testing.T, s objectstore.Store, p string) {
 	}
 	for _, c := range cases {
 		want := expectKeys(keys, c.prefix, c.after)
-		for _, limit := range []int{0, 1, 2, 3, 1000} {
+		limits := []int{0, 1, 2, 3, 1000}
+		if su.opts.ListDirOrder {
+			limits = []int{0, 1000} // one page: no StartAfter inside these keys
+		}
+		for _, limit := range limits {
 			got := listAll(t, s, c.prefix, c.after, limit)
 			if !slices.Equal(keysOf(got), want) {
 				t.Errorf("List(prefix %q, after %q, limit %d) =\n%q\nwant\n%q", c.prefix, c.after, limit, keysOf(got), want)
