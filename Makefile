@@ -44,4 +44,4 @@ tools: ## versitygw into .bin/
 	scripts/s3server.sh minio install
 
 clean:
-	rm -rf .bin .versitygw
+	rm -rf .bin .versitygw .minio
