@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Error codes (the S3 Vectors exception names).
@@ -69,6 +71,10 @@ type Error struct {
 	// RequestID is the X-Amzn-RequestId of the response that carried the
 	// error (client side only).
 	RequestID string
+	// RetryAfter, when positive, is sent (server) or was received (client)
+	// as the Retry-After header, in whole seconds: how long to wait before
+	// retrying a refused request.
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -214,6 +220,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set(headerErrorType, e.Code)
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -246,6 +255,9 @@ func ParseError(status int, header http.Header, body []byte) *Error {
 		code = fmt.Sprintf("HTTP%d", status)
 	}
 	e := &Error{Code: code, Status: status, Message: field("message"), RequestID: header.Get(headerRequestID)}
+	if secs, err := strconv.Atoi(header.Get("Retry-After")); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(min(secs, 3600)) * time.Second
+	}
 	if e.RequestID == "" {
 		e.RequestID = header.Get("X-Amz-Request-Id")
 	}

@@ -195,7 +195,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		if ctx.Err() != nil || attempt >= c.opts.MaxAttempts || !retryable(err) {
 			break
 		}
-		if err := sleep(ctx, c.backoff(attempt)); err != nil {
+		if err := sleep(ctx, c.wait(attempt, err)); err != nil {
 			break
 		}
 	}
@@ -218,6 +218,17 @@ func retryable(err error) bool {
 		return e.Retryable()
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// wait is the pause before retry attempt: the backoff, or the server's
+// Retry-After when that is longer (capped by MaxDelay).
+func (c *Client) wait(attempt int, err error) time.Duration {
+	d := c.backoff(attempt)
+	var e *api.Error
+	if errors.As(err, &e) && e.RetryAfter > d {
+		d = min(e.RetryAfter, c.opts.MaxDelay)
+	}
+	return d
 }
 
 func (c *Client) backoff(attempt int) time.Duration {

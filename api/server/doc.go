@@ -42,7 +42,10 @@
 //   - ListVectors with returnData stops a page at about 1 MB of vector data
 //     (AWS does the same); clients follow nextToken.
 //   - An unknown path is UnknownOperationException (404).
-//   - Requests beyond MaxInFlight are ServiceUnavailableException (503),
-//     which the SDKs retry with backoff. There is no per-index rate limit
-//     (and so no 429 of our own); a Backend may return TooManyRequests.
+//   - Overload is refused at once, never queued (admission.go): requests
+//     beyond MaxInFlight, or whose body does not fit MaxBodyBytesInFlight,
+//     are ServiceUnavailableException (503); writes or queries beyond
+//     MaxIndexWrites / MaxIndexQueries on one index are
+//     TooManyRequestsException (429). Both carry Retry-After and are
+//     retried by the SDKs with backoff (our client waits Retry-After).
 package server

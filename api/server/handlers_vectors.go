@@ -18,6 +18,11 @@ func (s *Server) putVectors(ctx context.Context, _ *gin.Context, body []byte) (a
 	if err != nil {
 		return nil, err
 	}
+	done, err := s.admit.admit(bucket, index, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return api.Empty{}, s.cfg.Backend.PutVectors(ctx, bucket, index, req.Vectors)
 }
 
@@ -75,6 +80,11 @@ func (s *Server) deleteVectors(ctx context.Context, _ *gin.Context, body []byte)
 	if err != nil {
 		return nil, err
 	}
+	done, err := s.admit.admit(bucket, index, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return api.Empty{}, s.cfg.Backend.DeleteVectors(ctx, bucket, index, req.Keys)
 }
 
@@ -107,6 +117,11 @@ func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) 
 	if req.QueryMode == api.ModeClassic {
 		return nil, errClassicMode("queryMode")
 	}
+	done, err := s.admit.admit(bucket, index, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	flt := bytes.TrimSpace(req.Filter)
 	if bytes.Equal(flt, []byte("null")) {
 		flt = nil

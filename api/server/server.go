@@ -69,6 +69,16 @@ type Config struct {
 	// answered at once with ServiceUnavailableException (503), which the
 	// AWS SDKs retry with backoff. 0 means no bound.
 	MaxInFlight int
+	// MaxBodyBytesInFlight bounds the bytes of request bodies held at once
+	// (reserved from Content-Length, or MaxBodyBytes when it is unknown,
+	// before a body is read); beyond it requests get
+	// ServiceUnavailableException (503) with Retry-After. 0 means no bound.
+	MaxBodyBytesInFlight int64
+	// MaxIndexWrites and MaxIndexQueries bound the PutVectors/DeleteVectors
+	// and the QueryVectors calls in progress on one index; beyond them
+	// requests get TooManyRequestsException (429) with Retry-After. 0 means
+	// no bound.
+	MaxIndexWrites, MaxIndexQueries int
 }
 
 // Server is the HTTP handler of the S3 Vectors API. It is safe for
@@ -84,6 +94,8 @@ type Server struct {
 	outs    sync.Pool     // *[]byte for response bodies
 	vecs    sync.Pool     // *[]float32 for query vectors
 	slots   chan struct{} // nil: no MaxInFlight
+	bodies  *bodyBudget   // nil: no MaxBodyBytesInFlight
+	admit   *admission    // nil: no per-index bounds
 	// ops names the operation of every API route, so that the hot path
 	// needs no per-request gin context keys (a map allocation each).
 	ops map[route]string
@@ -137,6 +149,12 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, metrics: m, log: cfg.Logger, pages: newQueryPages(cfg.Now), bigBufs: make(chan *bodyBuf, bigBodySlots)}
+	if cfg.MaxBodyBytesInFlight > 0 {
+		s.bodies = &bodyBudget{limit: cfg.MaxBodyBytesInFlight}
+	}
+	if cfg.MaxIndexWrites > 0 || cfg.MaxIndexQueries > 0 {
+		s.admit = &admission{maxWrites: int32(cfg.MaxIndexWrites), maxQueries: int32(cfg.MaxIndexQueries)}
+	}
 	if cfg.MaxInFlight > 0 {
 		s.slots = make(chan struct{}, cfg.MaxInFlight)
 	}
@@ -320,6 +338,19 @@ func (s *Server) serve(op string, h opHandler) gin.HandlerFunc {
 				s.fail(c, api.ServiceUnavailable())
 				return
 			}
+		}
+		if s.bodies != nil && r.Body != nil && r.Body != http.NoBody {
+			n := r.ContentLength
+			if n < 0 || n > s.cfg.MaxBodyBytes {
+				n = s.cfg.MaxBodyBytes
+			}
+			if !s.bodies.reserve(n) {
+				e := api.ServiceUnavailable()
+				e.RetryAfter = retryAfter
+				s.fail(c, e)
+				return
+			}
+			defer s.bodies.release(n)
 		}
 		buf := s.getBuf(r.ContentLength)
 		defer s.putBuf(buf)

@@ -27,6 +27,16 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	maxInFlight     int
 	pathPrefix      string
+	limits          serveLimits
+}
+
+// serveLimits are the bounds that keep slow clients and floods from
+// exhausting the server (see api/server/admission.go).
+type serveLimits struct {
+	bodyBytes                 byteSize
+	indexWrites, indexQueries int
+	readTimeout, writeTimeout time.Duration
+	readHeaderTimeout, idle   time.Duration
 }
 
 const serveHelp = `Runs the Amazon S3 Vectors API (POST /<Operation>, /tags/{arn}) with
@@ -49,7 +59,7 @@ SIGINT or SIGTERM stops it gracefully: in-flight requests finish, indexes
 close.`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := serveConfig{cacheBytes: 1 << 30}
+	cfg := serveConfig{cacheBytes: 1 << 30, limits: serveLimits{bodyBytes: 512 << 20}}
 	cfg.store.cacheBytes = 256 << 20
 	fs := newFlags("serve", "serve [flags]", serveHelp, stdout, stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
@@ -62,6 +72,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
 	fs.StringVar(&cfg.pathPrefix, "path-prefix", "", "serve the API under this path (e.g. /s3v, for an endpoint http://host/s3v)")
 	fs.IntVar(&cfg.maxInFlight, "max-inflight", 512, "API requests served at once; more get ServiceUnavailable (503), which SDKs retry (0: no bound)")
+	fs.Var(&cfg.limits.bodyBytes, "max-body-inflight", "request body bytes held at once; beyond it requests get ServiceUnavailable (503) with Retry-After (0: no bound)")
+	fs.IntVar(&cfg.limits.indexWrites, "max-index-writes", 32, "PutVectors/DeleteVectors in progress per index; more get TooManyRequests (429) with Retry-After (0: no bound)")
+	fs.IntVar(&cfg.limits.indexQueries, "max-index-queries", 256, "QueryVectors in progress per index; more get TooManyRequests (429) with Retry-After (0: no bound)")
+	fs.DurationVar(&cfg.limits.readHeaderTimeout, "read-header-timeout", 30*time.Second, "time a client has to send request headers")
+	fs.DurationVar(&cfg.limits.readTimeout, "read-timeout", 2*time.Minute, "time a client has to send a whole request, body included (slow uploads are cut)")
+	fs.DurationVar(&cfg.limits.writeTimeout, "write-timeout", 5*time.Minute, "time from the end of the request headers to the end of the response")
+	fs.DurationVar(&cfg.limits.idle, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
@@ -152,7 +169,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open index catalog: %w", err)
 	}
-	scfg := server.Config{Backend: server.NewIndexBackend(db), Region: cfg.region, AccountID: cfg.account, Logger: log, MaxInFlight: cfg.maxInFlight, PathPrefix: cfg.pathPrefix}
+	scfg := server.Config{Backend: server.NewIndexBackend(db), Region: cfg.region, AccountID: cfg.account, Logger: log, MaxInFlight: cfg.maxInFlight, PathPrefix: cfg.pathPrefix,
+		MaxBodyBytesInFlight: int64(cfg.limits.bodyBytes), MaxIndexWrites: cfg.limits.indexWrites, MaxIndexQueries: cfg.limits.indexQueries}
 	if users != nil {
 		v, err := server.NewVerifier(users)
 		if err != nil {
@@ -180,7 +198,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	scrubDone := make(chan struct{})
 	go func() { defer close(scrubDone); st.scrub(scrubCtx, &cfg.store, log) }()
 	defer func() { stopScrub(); <-scrubDone }()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: cfg.limits.readHeaderTimeout, ReadTimeout: cfg.limits.readTimeout,
+		WriteTimeout: cfg.limits.writeTimeout, IdleTimeout: cfg.limits.idle, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("vectorbucket serving", "addr", ln.Addr().String(), "store", st.describe, "region", cfg.region,
 		"account", cfg.account, "auth", users != nil, "users", len(users))
 	done := make(chan error, 1)
