@@ -9,7 +9,7 @@ import (
 func TestAppendPutVectorsJSONRoundTrip(t *testing.T) {
 	req := PutVectorsRequest{IndexRef: IndexRef{VectorBucketName: "media", IndexName: "movies"}, Vectors: []PutInputVector{
 		{Key: "plain", Data: Float32Vector([]float32{1, 0.5, -3e-9})},
-		{Key: "quote\"back\\slash\n\x01é", Data: Float32Vector([]float32{2}), Metadata: Metadata{"genre": "scifi", "n": 3.0, "l": []any{"a", true}}},
+		{Key: "quote\"back\\slash\n\x01é", Data: Float32Vector([]float32{2}), Metadata: Metadata{"genre": "scifi", "n": json.Number("3"), "l": []any{"a", true}}},
 	}}
 	b, err := AppendPutVectorsJSON(nil, &req)
 	if err != nil {

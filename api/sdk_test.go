@@ -177,7 +177,7 @@ func TestSDKRequestsDecodeStrictly(t *testing.T) {
 		}, "/PutVectors", &api.PutVectorsRequest{}, func(t *testing.T, r any) {
 			q := r.(*api.PutVectorsRequest)
 			if len(q.Vectors) != 2 || q.Vectors[0].Data.Float32[2] != -1e-7 || q.Vectors[1].Data.Float32[0] != 0.1 ||
-				q.Vectors[0].Metadata["year"] != 2020.0 || q.Vectors[0].Metadata["tags"].([]any)[1] != true || q.Vectors[1].Metadata != nil {
+				q.Vectors[0].Metadata["year"] != json.Number("2020") || q.Vectors[0].Metadata["tags"].([]any)[1] != true || q.Vectors[1].Metadata != nil {
 				t.Errorf("got %+v", q)
 			}
 		}},

@@ -16,6 +16,9 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"math"
 	"time"
 )
@@ -122,9 +125,26 @@ type IndexSummary struct {
 	CreationTime     Timestamp `json:"creationTime"`
 }
 
-// Metadata is a vector's metadata: string, number (float64), boolean or list
-// values keyed by name, as encoding/json decodes a JSON object.
-type Metadata = map[string]any
+// Metadata is a vector's metadata: string, number, boolean or list values
+// keyed by name. Decoded, numbers are json.Number (their decimal text), so
+// that integers above 2^53 and every float round-trip exactly; values a
+// caller builds may be any Go number encoding/json encodes.
+type Metadata map[string]any
+
+// UnmarshalJSON decodes a JSON object keeping numbers as json.Number.
+func (m *Metadata) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var x map[string]any
+	if err := dec.Decode(&x); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("metadata: data after the object")
+	}
+	*m = x
+	return nil
+}
 
 // PutInputVector is one vector of a PutVectors request.
 type PutInputVector struct {

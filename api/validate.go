@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vectorbucket/vectorbucket/index/metadata"
 )
 
 // fields accumulates failed constraints.
@@ -428,90 +430,33 @@ func CheckVector(path string, v *VectorData, dim int, metric DistanceMetric) *Va
 	return nil
 }
 
-// MetadataSize returns the size metadata is charged for: the UTF-8 bytes of
-// every key plus its value, a string's bytes, 8 per number, 1 per boolean, a
-// list the sum of its elements. The filterable size counts only keys for
-// which nonFilterable is false (nil: every key is filterable).
-func MetadataSize(md Metadata, nonFilterable func(string) bool) (total, filterable int) {
-	for k, v := range md {
-		n := len(k) + valueSize(v)
-		total += n
-		if nonFilterable == nil || !nonFilterable(k) {
-			filterable += n
-		}
-	}
-	return total, filterable
-}
-
-func valueSize(v any) int {
-	switch x := v.(type) {
-	case string:
-		return len(x)
-	case bool:
-		return 1
-	case []any:
-		n := 0
-		for _, e := range x {
-			n += valueSize(e)
-		}
-		return n
-	}
-	return 8
-}
-
-// CheckMetadata validates one vector's metadata against its index: values
-// are strings, numbers, booleans or lists of those (null and nested objects
-// are rejected), at most 50 keys, at most 40 KB in all and at most 2 KB
-// filterable (see MetadataSize; nil nonFilterable means every key is
-// filterable). PutVectorsRequest.Validate checks all but the filterable
-// size, which depends on the index.
+// CheckMetadata validates one vector's metadata against its index with the
+// rule the index applies (package index/metadata): values are strings,
+// numbers, booleans or lists of those (null and nested objects are
+// rejected), at most 50 keys, at most 40 KB of compact JSON in all and at
+// most 2 KB filterable (nil nonFilterable means every key is filterable).
+// PutVectorsRequest.Validate checks all but the filterable size, which
+// depends on the index.
 func CheckMetadata(path string, md Metadata, nonFilterable func(string) bool) []ValidationField {
 	return checkMetadata(path, md, nonFilterable, true)
 }
 
 func checkMetadata(path string, md Metadata, nonFilterable func(string) bool, filterableLimit bool) []ValidationField {
-	var f fields
-	if len(md) > MaxMetadataKeys {
-		f.add(path, "has %d keys; at most %d are allowed", len(md), MaxMetadataKeys)
+	if md == nil {
+		return nil
 	}
-	for k, v := range md {
-		p := path + "." + k
-		if k == "" {
-			f.add(path, "metadata keys must not be empty")
-			continue
-		}
-		switch x := v.(type) {
-		case string, float64, bool:
-		case []any:
-			for i, e := range x {
-				switch e.(type) {
-				case string, float64, bool:
-				default:
-					f.add(p+"["+strconv.Itoa(i)+"]", "list elements must be strings, numbers or booleans, got %s", typeName(e))
-				}
-			}
-		default:
-			f.add(p, "must be a string, number, boolean or list, got %s", typeName(v))
-		}
+	raw, err := json.Marshal(md)
+	if err != nil {
+		return []ValidationField{{Path: path, Message: "cannot be encoded as JSON: " + err.Error()}}
 	}
-	total, filterable := MetadataSize(md, nonFilterable)
-	if total > MaxMetadataBytes {
-		f.add(path, "metadata is %d bytes; at most %d are allowed", total, MaxMetadataBytes)
+	if !filterableLimit {
+		nonFilterable = func(string) bool { return true }
 	}
-	if filterableLimit && filterable > MaxFilterableBytes {
-		f.add(path, "filterable metadata is %d bytes; at most %d are allowed", filterable, MaxFilterableBytes)
+	_, err = metadata.Check(raw, nonFilterable)
+	var me *metadata.Error
+	if errors.As(err, &me) {
+		return []ValidationField{{Path: path + me.Sub, Message: me.Msg}}
 	}
-	return f
+	return nil
 }
 
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "list"
-	}
-	return fmt.Sprintf("%T", v)
-}

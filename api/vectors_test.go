@@ -223,7 +223,7 @@ func TestDecodePutVectorsMatchesPlain(t *testing.T) {
 	}
 	for i, v := range ref.Vectors {
 		got := req.Vectors[i]
-		if got.Key != v.Key || len(got.Data.Float32) != len(v.Data.Float32) || got.Metadata["year"] != v.Metadata["year"] {
+		if got.Key != v.Key || len(got.Data.Float32) != len(v.Data.Float32) || fmt.Sprint(got.Metadata["year"]) != fmt.Sprint(v.Metadata["year"]) {
 			t.Fatalf("vector %d differs", i)
 		}
 		for j := range v.Data.Float32 {

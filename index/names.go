@@ -6,29 +6,31 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vectorbucket/vectorbucket/index/metadata"
 )
 
 // Limits of the S3 Vectors API (the S3 Vectors API reference), enforced by the catalog
 // and by Put, Delete, Get, List and Query.
 const (
-	MaxBuckets               = 10000     // vector buckets per store (default quota)
-	MaxIndexesPerBucket      = 10000     // indexes per bucket (default quota)
-	MinDimension             = 1         // smallest vector dimension
-	MaxDimension             = 4096      // largest vector dimension
-	MaxNonFilterableKeys     = 10        // non-filterable metadata keys per index
-	MaxMetadataKeyLen        = 63        // characters in a non-filterable key name
-	MaxKeyLen                = 1024      // characters in a vector key
-	MaxMetadataBytes         = 40 * 1024 // bytes of metadata per vector (compact JSON)
-	MaxFilterableBytes       = 2 * 1024  // bytes of filterable metadata per vector
-	MaxMetadataKeys          = 50        // metadata keys per vector
-	MaxVectorsPerWrite       = 500       // vectors per Put, keys per Delete
-	MaxKeysPerGet            = 100       // keys per Get
-	MaxTopK                  = 10000     // results per Query
-	MaxListResults           = 1000      // vectors per List page
-	DefaultListVectorResults = 500       // vectors per List page by default
-	MaxListSegments          = 16        // parallel List segments
-	MaxCatalogPage           = 500       // buckets or indexes per listing page
-	MaxTags                  = 50        // tags per bucket or index
+	MaxBuckets               = 10000                       // vector buckets per store (default quota)
+	MaxIndexesPerBucket      = 10000                       // indexes per bucket (default quota)
+	MinDimension             = 1                           // smallest vector dimension
+	MaxDimension             = 4096                        // largest vector dimension
+	MaxNonFilterableKeys     = 10                          // non-filterable metadata keys per index
+	MaxMetadataKeyLen        = 63                          // characters in a non-filterable key name
+	MaxKeyLen                = 1024                        // characters in a vector key
+	MaxMetadataBytes         = metadata.MaxBytes           // bytes of metadata per vector (compact JSON)
+	MaxFilterableBytes       = metadata.MaxFilterableBytes // bytes of filterable metadata per vector
+	MaxMetadataKeys          = metadata.MaxKeys            // metadata keys per vector
+	MaxVectorsPerWrite       = 500                         // vectors per Put, keys per Delete
+	MaxKeysPerGet            = 100                         // keys per Get
+	MaxTopK                  = 10000                       // results per Query
+	MaxListResults           = 1000                        // vectors per List page
+	DefaultListVectorResults = 500                         // vectors per List page by default
+	MaxListSegments          = 16                          // parallel List segments
+	MaxCatalogPage           = 500                         // buckets or indexes per listing page
+	MaxTags                  = 50                          // tags per bucket or index
 )
 
 var (

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/vectorbucket/vectorbucket/index/metadata"
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/objectstore"
 )
@@ -88,76 +88,15 @@ func (ix *Index) validateVector(field string, v []float32) error {
 }
 
 // validateMetadata checks a metadata document against the S3 Vectors limits
-// and returns it compacted (nil for none).
+// (package metadata, the rule the API layer applies too) and returns it
+// compacted (nil for none).
 func (ix *Index) validateMetadata(field string, raw json.RawMessage) ([]byte, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, nil
+	md, err := metadata.Check(raw, ix.nonFilterable)
+	var me *metadata.Error
+	if errors.As(err, &me) {
+		return nil, invalid(field+me.Sub, "%s", me.Msg)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil {
-		return nil, invalid(field, "must be a JSON object: %v", err)
-	}
-	if len(m) > MaxMetadataKeys {
-		return nil, invalid(field, "has %d keys, at most %d are allowed", len(m), MaxMetadataKeys)
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, invalid(field, "must be a JSON object: %v", err)
-	}
-	if buf.Len() > MaxMetadataBytes {
-		return nil, invalid(field, "is %d bytes, at most %d are allowed", buf.Len(), MaxMetadataBytes)
-	}
-	filterable := 0
-	for k, v := range m {
-		if err := checkMetadataValue(bytes.TrimSpace(v), true); err != nil {
-			return nil, invalid(field+"."+k, "%v", err)
-		}
-		if ix.nonFilterable == nil || !ix.nonFilterable(k) {
-			var c bytes.Buffer
-			_ = json.Compact(&c, v)
-			filterable += len(k) + c.Len()
-		}
-	}
-	if filterable > MaxFilterableBytes {
-		return nil, invalid(field, "filterable metadata is %d bytes, at most %d are allowed", filterable, MaxFilterableBytes)
-	}
-	if len(m) == 0 {
-		return []byte("{}"), nil
-	}
-	return buf.Bytes(), nil
-}
-
-// checkMetadataValue accepts strings, numbers, booleans and (at the top
-// level) lists of those.
-func checkMetadataValue(v json.RawMessage, top bool) error {
-	if len(v) == 0 {
-		return errors.New("empty value")
-	}
-	switch v[0] {
-	case '"', 't', 'f', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return nil
-	case '[':
-		if !top {
-			return errors.New("nested lists are not allowed")
-		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(v, &items); err != nil {
-			return err
-		}
-		for _, it := range items {
-			if err := checkMetadataValue(bytes.TrimSpace(it), false); err != nil {
-				return err
-			}
-		}
-		return nil
-	case 'n':
-		return errors.New("null values are not allowed")
-	default:
-		return errors.New("objects are not allowed as metadata values; use strings, numbers, booleans or lists of them")
-	}
+	return md, err
 }
 
 // writeReq is one caller waiting for its records to be committed.

@@ -58,7 +58,7 @@ func TestPutValidation(t *testing.T) {
 		{"not an object", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`[1]`)}, "vectors[0].metadata"},
 		{"null value", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`{"x":null}`)}, "vectors[0].metadata.x"},
 		{"nested object", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`{"x":{"y":1}}`)}, "vectors[0].metadata.x"},
-		{"nested list", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`{"x":[[1]]}`)}, "vectors[0].metadata.x"},
+		{"nested list", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`{"x":[[1]]}`)}, "vectors[0].metadata.x[0]"},
 		{"51 keys", Vector{Key: "a", Data: ok, Metadata: many}, "vectors[0].metadata"},
 		{"filterable > 2KB", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`{"x":"` + strings.Repeat("a", 2100) + `"}`)}, "vectors[0].metadata"},
 		{"total > 40KB", Vector{Key: "a", Data: ok, Metadata: json.RawMessage(`{"text":"` + strings.Repeat("a", 41000) + `"}`)}, "vectors[0].metadata"},

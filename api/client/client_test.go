@@ -368,7 +368,7 @@ func TestPutVectorsBulk(t *testing.T) {
 	if f.maxIn > 3 {
 		t.Errorf("%d requests in flight, concurrency was 3", f.maxIn)
 	}
-	if len(f.vectors) != 2345 || f.vectors["v2344"].Metadata["i"] != 2344.0 || f.vectors["v7"].Data.Float32[0] != 7 {
+	if len(f.vectors) != 2345 || f.vectors["v2344"].Metadata["i"] != json.Number("2344") || f.vectors["v7"].Data.Float32[0] != 7 {
 		t.Errorf("server holds %d vectors", len(f.vectors))
 	}
 	// A failing batch is reported with its range and as *api.Error.
