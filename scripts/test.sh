@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does: installs what is missing, starts
 # versitygw for the S3 tests, runs `go test`, and stops the server by PID.
+# api/clients runs the AWS SDK for JavaScript and AWS CLI suites (see
+# api/clients/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
+# The JavaScript SDK test's packages (npm ci when node_modules is stale).
+scripts/jsdeps.sh
 go mod download
 scripts/versitygw.sh start
 trap 'scripts/versitygw.sh stop' EXIT
