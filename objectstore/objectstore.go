@@ -42,6 +42,13 @@ var (
 	ErrInvalidKey = errors.New("objectstore: invalid key")
 	// ErrInvalidRange: a ranged get starts past the end of the object.
 	ErrInvalidRange = errors.New("objectstore: invalid range")
+	// ErrNoSpace: a write failed because the store is full (a local disk
+	// with no space or quota left). Nothing was written; the write may
+	// succeed once space is freed.
+	ErrNoSpace = errors.New("objectstore: no space left")
+	// ErrReadOnly: a write failed because the store is read-only (a
+	// file system mounted or remounted read-only). Nothing was written.
+	ErrReadOnly = errors.New("objectstore: store is read-only")
 )
 
 // Store is the object store contract. Every method takes ctx first and may

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/vectorbucket/vectorbucket/api"
 	"github.com/vectorbucket/vectorbucket/index"
@@ -25,10 +26,24 @@ var errorKinds = []struct {
 	{index.ErrConflict, api.CodeConflict},
 	{index.ErrQuotaExceeded, api.CodeServiceQuotaExceeded},
 	{index.ErrClosed, api.CodeServiceUnavailable},
+	{objectstore.ErrNoSpace, codeNoSpace},
+	{objectstore.ErrReadOnly, codeReadOnly},
 	{context.DeadlineExceeded, api.CodeRequestTimeout},
 	{context.Canceled, api.CodeRequestTimeout},
 	{objectstore.ErrCorrupt, api.CodeInternalServer},
 }
+
+// codeNoSpace and codeReadOnly mark table entries answered with
+// ServiceUnavailableException and a message that says what the operator
+// must fix.
+const (
+	codeNoSpace  = "\x00nospace"
+	codeReadOnly = "\x00readonly"
+)
+
+// storeRetryAfter is the Retry-After of a write refused by a full or
+// read-only store: space rarely comes back within a second.
+const storeRetryAfter = 10 * time.Second
 
 // toAPIError translates err for the wire. The boolean reports whether the
 // error is the server's fault (to be logged with its cause).
@@ -54,6 +69,15 @@ func toAPIError(err error) (*api.Error, bool) {
 			return api.Internal(), true
 		case api.CodeServiceUnavailable:
 			return api.ServiceUnavailable(), true
+		case codeNoSpace, codeReadOnly:
+			what := "out of space"
+			if k.code == codeReadOnly {
+				what = "read-only"
+			}
+			e := api.NewError(api.CodeServiceUnavailable, "the server's object store is %s: writes fail until an operator fixes it (retry then); "+
+				"acknowledged writes are kept and reads still work", what)
+			e.RetryAfter = storeRetryAfter
+			return e, true
 		case api.CodeRequestTimeout:
 			return api.RequestTimeout("the request did not complete in time"), false
 		}

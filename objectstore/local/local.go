@@ -304,6 +304,11 @@ func currentETag(path string) (etag string, exists bool, err error) {
 // Put writes data to a temporary file, fsyncs it, and under the key's lock
 // checks cond and renames the file into place, then fsyncs the directory.
 func (s *Store) Put(ctx context.Context, key string, data []byte, cond objectstore.Condition) (objectstore.Attrs, error) {
+	a, err := s.put(ctx, key, data, cond)
+	return a, classify(err)
+}
+
+func (s *Store) put(ctx context.Context, key string, data []byte, cond objectstore.Condition) (objectstore.Attrs, error) {
 	path, err := s.begin(ctx, "put", key)
 	if err != nil {
 		return objectstore.Attrs{}, err
@@ -416,6 +421,10 @@ func (s *Store) mkdirs(dir string) error {
 
 // Delete removes key under its lock, then removes directories left empty.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	return classify(s.delete(ctx, key))
+}
+
+func (s *Store) delete(ctx context.Context, key string) error {
 	path, err := s.begin(ctx, "delete", key)
 	if err != nil {
 		return err

@@ -484,7 +484,19 @@ func (s *Store) writeQuorum(ctx context.Context, op, key string, raw []byte) err
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s %s: %w", op, key, err)
 		}
-		return fmt.Errorf("%s %s: %d of %d copies written, need %d (%v): %w", op, key, ok, len(s.vols), s.w, first, ErrNoQuorum)
+		err := fmt.Errorf("%s %s: %d of %d copies written, need %d (%v): %w", op, key, ok, len(s.vols), s.w, first, ErrNoQuorum)
+		// When every failed copy failed for want of space (or of a
+		// writable file system), so did the write: say so to the caller.
+		for _, cause := range []error{objectstore.ErrNoSpace, objectstore.ErrReadOnly} {
+			all := true
+			for _, e := range errs {
+				all = all && (e == nil || errors.Is(e, cause))
+			}
+			if all {
+				return fmt.Errorf("%w: %w", cause, err)
+			}
+		}
+		return err
 	}
 	return nil
 }
