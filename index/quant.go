@@ -1,6 +1,7 @@
 package index
 
 import (
+	"math"
 	"sync"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -74,6 +75,15 @@ func (s *segment) quantCodes(metric neighborhoods.Metric) *rabitq.Codes {
 type quantScan struct {
 	q          *rabitq.Query
 	est, lower []float32
+	segs       []quantSeg // scanQuantizedAll: segments with codes
+	seeds      []int32    // scanQuantizedAll: max-heap of seed rows by estimate
+}
+
+// quantSeg is a segment of scanQuantizedAll and the offset of its rows in
+// the estimate buffers.
+type quantSeg struct {
+	s   *segment
+	off int
 }
 
 // newQuantScan prepares the query vector, or returns nil when quantized
@@ -106,38 +116,138 @@ type scratchQuant struct {
 	metric neighborhoods.Metric
 }
 
-// scanQuantized scores one neighborhood through its codes: exact distances
-// only for rows whose estimated lower bound beats the k-th best so far. It
-// returns false when s has no codes (the caller scans it exactly).
-func (ix *Index) scanQuantized(s *segment, v *view, sc *scorer, qs *quantScan, top *topK, stats *QueryStats) bool {
-	codes := s.quantCodes(sc.metric)
-	if codes == nil || qs.q.Prepare(codes) != nil {
-		return false
-	}
-	n := codes.Len()
-	if cap(qs.est) < n {
-		qs.est, qs.lower = make([]float32, n), make([]float32, n)
-	}
-	est, lower := qs.est[:n], qs.lower[:n]
-	qs.q.EstimateBounds(est, lower)
-	stats.CodesScanned += n
-	dim := s.Dim()
-	vecs, norms := s.Vectors(), s.Norms()
-	for r := range n {
-		if top.full() && lower[r] > top.h[0].score {
+// scanQuantizedAll scores the probed neighborhoods segs through their codes
+// together, in three steps: the estimates and lower bounds of every row of
+// every neighborhood; exact distances for the top.k rows of smallest
+// estimate (the seeds), which make the k-th best nearly final at once; then
+// exact distances for the remaining rows whose lower bound beats the k-th
+// best. Scanning neighborhood by neighborhood instead re-ranks every row of
+// the first ones before the k-th best tightens. It returns the segments
+// without codes, which the caller scans exactly.
+func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quantScan, top *topK, stats *QueryStats) (rest []*segment) {
+	qs.segs = qs.segs[:0]
+	total := 0
+	for _, s := range segs {
+		codes := s.quantCodes(sc.metric)
+		if codes == nil || codes.Len() != s.Len() {
+			rest = append(rest, s)
 			continue
 		}
-		score := sc.score(vecs[r*dim:(r+1)*dim:(r+1)*dim], norms[r])
-		stats.VectorsScored++
-		if !top.admits(score) {
+		qs.segs = append(qs.segs, quantSeg{s, total})
+		total += codes.Len()
+	}
+	if cap(qs.est) < total {
+		qs.est, qs.lower = make([]float32, total), make([]float32, total)
+	}
+	est, lower := qs.est[:total], qs.lower[:total]
+	live := qs.segs[:0]
+	for _, g := range qs.segs {
+		codes := g.s.quantCodes(sc.metric)
+		if qs.q.Prepare(codes) != nil {
+			rest = append(rest, g.s)
+			n := codes.Len()
+			for i := g.off; i < g.off+n; i++ {
+				est[i], lower[i] = inf32, inf32 // never seeded nor re-ranked here
+			}
 			continue
 		}
-		if len(v.walLatest) > 0 {
-			if _, newer := v.walLatest[s.Key(r)]; newer {
+		n := codes.Len()
+		qs.q.EstimateBounds(est[g.off:g.off+n], lower[g.off:g.off+n])
+		stats.CodesScanned += n
+		live = append(live, g)
+	}
+	qs.segs = live
+	// Seeds: the top.k smallest estimates (a bounded max-heap of rows).
+	h := qs.seeds[:0]
+	for i, e := range est {
+		if e == inf32 {
+			continue
+		}
+		if len(h) < top.k {
+			h = append(h, int32(i))
+			siftUpEst(h, est, len(h)-1)
+		} else if e < est[h[0]] {
+			h[0] = int32(i)
+			siftDownEst(h, est, 0)
+		}
+	}
+	qs.seeds = h
+	for _, i := range h {
+		g := qs.segs[segOf(qs.segs, int(i))]
+		ix.rerank(g.s, int(i)-g.off, v, sc, top, stats)
+		lower[i] = inf32
+	}
+	for _, g := range qs.segs {
+		n := g.s.Len()
+		low := lower[g.off : g.off+n]
+		for r, lb := range low {
+			if lb == inf32 || (top.full() && lb > top.h[0].score) {
 				continue
 			}
+			ix.rerank(g.s, r, v, sc, top, stats)
 		}
-		top.push(hit{score, s, int32(r)})
 	}
-	return true
+	return rest
+}
+
+// rerank computes the exact score of row r of s into top, unless a newer
+// WAL entry overwrote or deleted it.
+func (ix *Index) rerank(s *segment, r int, v *view, sc *scorer, top *topK, stats *QueryStats) {
+	dim := s.Dim()
+	score := sc.score(s.Vectors()[r*dim:(r+1)*dim:(r+1)*dim], s.Norms()[r])
+	stats.VectorsScored++
+	if !top.admits(score) {
+		return
+	}
+	if len(v.walLatest) > 0 {
+		if _, newer := v.walLatest[s.Key(r)]; newer {
+			return
+		}
+	}
+	top.push(hit{score, s, int32(r)})
+}
+
+var inf32 = float32(math.Inf(1))
+
+// segOf returns the index of the segment of segs (sorted by offset) that
+// holds row i of the estimate buffers.
+func segOf(segs []quantSeg, i int) int {
+	lo, hi := 0, len(segs)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if segs[mid].off <= i {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+func siftUpEst(h []int32, est []float32, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if est[h[p]] >= est[h[i]] {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func siftDownEst(h []int32, est []float32, i int) {
+	for {
+		l, big := 2*i+1, i
+		if l < len(h) && est[h[l]] > est[h[big]] {
+			big = l
+		}
+		if r := l + 1; r < len(h) && est[h[r]] > est[h[big]] {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
 }

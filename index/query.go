@@ -326,14 +326,17 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 				considered += c
 				return nil
 			}
+			if qs != nil && !exact && flt == nil {
+				stats.NeighborhoodsProbed += len(segs)
+				rest := ix.scanQuantizedAll(segs, v, &sc, qs, top, stats)
+				approx = approx || len(rest) < len(segs)
+				for _, s := range rest {
+					ix.scanSegment(s, v, &sc, nil, top, stats)
+				}
+				return nil
+			}
 			for _, s := range segs {
 				stats.NeighborhoodsProbed++
-				if qs != nil && !exact && flt == nil && ix.scanQuantized(s, v, &sc, qs, top, stats) {
-					approx = true
-					matched += s.Len()
-					considered += s.Len()
-					continue
-				}
 				m, c := ix.scanSegment(s, v, &sc, flt, top, stats)
 				matched += m
 				considered += c

@@ -44,7 +44,7 @@ func BenchmarkQueryGloVe(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	for _, nprobe := range []int{1, 16, 0} {
+	for _, nprobe := range []int{1, 16, 48, 0} {
 		b.Run(fmt.Sprintf("nprobe=%d", nprobe), func(b *testing.B) {
 			b.ReportAllocs()
 			scored, codes := 0, 0
