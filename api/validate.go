@@ -459,4 +459,3 @@ func checkMetadata(path string, md Metadata, nonFilterable func(string) bool, fi
 	}
 	return nil
 }
-

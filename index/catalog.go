@@ -41,6 +41,12 @@ type Options struct {
 	// CacheBytes bounds the cache of decoded neighborhood and WAL objects
 	// shared by all indexes of the DB; default 1 GiB.
 	CacheBytes int64
+
+	// afterIndexerPass, when set (by this package's tests), is called by
+	// the background indexer of every index each time it finishes a pass:
+	// the folds and GC one wake-up (a write, the idle timer, the GC ticker)
+	// led to. Tests wait on it instead of sleeping for the indexer.
+	afterIndexerPass func(*Index)
 }
 
 func (o *Options) fill() {

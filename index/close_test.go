@@ -56,27 +56,19 @@ func TestCloseWaitsForCommitter(t *testing.T) {
 		go func() { queued <- ix.Put(ctx, []Vector{{Key: k, Data: []float32{3, 4}}}) }()
 	}
 	// The queued writes must be waiting in the queue before Close begins.
-	for {
+	pollUntil(t, "three writes queued behind the in-flight one", func() bool {
 		ix.wmu.Lock()
-		n := len(ix.pending)
-		ix.wmu.Unlock()
-		if n == 3 {
-			break
-		}
-		runtime.Gosched()
-	}
+		defer ix.wmu.Unlock()
+		return len(ix.pending) == 3
+	})
 	closed := make(chan error, 1)
 	go func() { closed <- db.Close() }()
 	// Close has marked the queue closed before the in-flight batch may finish.
-	for {
+	pollUntil(t, "Close to mark the write queue closed", func() bool {
 		ix.wmu.Lock()
-		c := ix.wclosed
-		ix.wmu.Unlock()
-		if c {
-			break
-		}
-		runtime.Gosched()
-	}
+		defer ix.wmu.Unlock()
+		return ix.wclosed
+	})
 	select {
 	case err := <-closed:
 		t.Fatalf("Close returned (%v) while a commit was in flight", err)

@@ -198,7 +198,9 @@ func TestRandomFaultsWithIndexer(t *testing.T) {
 	base := mem.New()
 	opts := Options{Indexer: IndexerOptions{BuildThreshold: 60, FoldThreshold: 30, NeighborhoodSize: 20, Seed: 2,
 		GCInterval: 10 * time.Millisecond, GCGrace: 300 * time.Millisecond, KeepManifests: 1, IdleFold: 20 * time.Millisecond}}
-	db0, _ := Open(ctx, base, opts)
+	healthy := opts
+	passes := indexerPasses(&opts)
+	db0, _ := Open(ctx, base, healthy)
 	if _, err := db0.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +243,12 @@ func TestRandomFaultsWithIndexer(t *testing.T) {
 			uncertain[key] = true
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // let the indexer fold under faults
+	// The indexer folds what is left once the writes stop (IdleFold),
+	// through the faults.
+	injectedBefore := fs.Injected()
+	n := waitFolded(t, ix, passes, waitTimeout)
 	db.Close()
+	t.Logf("folded after %d more indexer passes; %d faults injected meanwhile", n, fs.Injected()-injectedBefore)
 	if fs.Injected() == 0 {
 		t.Fatal("no fault was injected")
 	}

@@ -33,7 +33,9 @@ func TestRecallGloVe(t *testing.T) {
 	}
 	rows := rand.New(rand.NewPCG(42, 42)).Perm(ds.NTrain)[:n]
 	slices.Sort(rows)
-	ix := newTestIndex(t, IndexConfig{Dimension: ds.Dim, Metric: neighborhoods.Cosine}, Options{Indexer: IndexerOptions{Seed: 1, IdleFold: 100 * time.Millisecond}})
+	opts := Options{Indexer: IndexerOptions{Seed: 1, IdleFold: 100 * time.Millisecond}}
+	passes := indexerPasses(&opts)
+	ix := newTestIndex(t, IndexConfig{Dimension: ds.Dim, Metric: neighborhoods.Cosine}, opts)
 	for lo := 0; lo < n; lo += 500 {
 		batch := make([]Vector, 0, 500)
 		for _, i := range rows[lo:min(n, lo+500)] {
@@ -43,21 +45,10 @@ func TestRecallGloVe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		v, err := ix.current(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(v.m.WAL) == 0 && len(v.m.Neighborhoods) > 0 {
-			t.Logf("settled: %d neighborhoods", len(v.m.Neighborhoods))
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("indexer did not settle: %d WAL vectors left (%v)", v.m.walCount(), ix.bgErr.Load())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	settled := waitFolded(t, ix, passes, 2*time.Minute)
+	ix.mu.Lock()
+	t.Logf("settled after %d indexer passes: %d neighborhoods", settled, len(ix.cur.m.Neighborhoods))
+	ix.mu.Unlock()
 	recall, scored := recallVsExact(ctx, t, ix, ds)
 	t.Logf("recall@10 = %.4f over %d queries, %.0f vectors scored per query", recall, ds.NTest, scored)
 	if recall < 0.95 {

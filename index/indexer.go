@@ -99,6 +99,11 @@ func (ix *Index) run() {
 	backoff := 10 * time.Millisecond
 	idle := time.NewTimer(time.Hour)
 	defer idle.Stop()
+	// idleArmed: idle runs for IdleFold since the last write (or since a
+	// pass found the WAL still pending). Only a write restarts it: a GC
+	// tick more frequent than IdleFold must not postpone the idle fold
+	// forever.
+	idleArmed := false
 	for {
 		force := false
 		select {
@@ -106,8 +111,10 @@ func (ix *Index) run() {
 			return
 		case <-ix.kick:
 			idle.Reset(ix.db.opts.Indexer.IdleFold)
+			idleArmed = true
 		case <-idle.C:
 			force = true
+			idleArmed = false
 		case <-gcTick.C:
 			if _, err := ix.GC(ctx); err != nil && ctx.Err() == nil {
 				ix.bgErr.Store(err)
@@ -139,8 +146,12 @@ func (ix *Index) run() {
 		ix.mu.Lock()
 		pendingWAL := ix.cur != nil && len(ix.cur.m.WAL) > 0
 		ix.mu.Unlock()
-		if pendingWAL && !force {
+		if pendingWAL && !force && !idleArmed {
 			idle.Reset(ix.db.opts.Indexer.IdleFold)
+			idleArmed = true
+		}
+		if hook := ix.db.opts.afterIndexerPass; hook != nil {
+			hook(ix)
 		}
 	}
 }

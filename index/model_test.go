@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
 // oracle is the brute-force model: the committed state of an index.
@@ -102,8 +103,15 @@ func testModel(t *testing.T, metric neighborhoods.Metric) {
 		ops = 120
 	}
 	// GC runs constantly with a short grace period, so readers race it.
-	db := newTestDB(t, Options{Indexer: IndexerOptions{BuildThreshold: 200, FoldThreshold: 50, NeighborhoodSize: 40, Seed: 1,
-		GCInterval: 20 * time.Millisecond, GCGrace: 400 * time.Millisecond, KeepManifests: 1}})
+	// The store and the index share a clock the test advances at the end.
+	const grace = 400 * time.Millisecond
+	clk := &testClock{}
+	db, err := Open(ctx, mem.NewWithClock(clk.now), Options{Now: clk.now, Indexer: IndexerOptions{BuildThreshold: 200, FoldThreshold: 50, NeighborhoodSize: 40, Seed: 1,
+		GCInterval: 20 * time.Millisecond, GCGrace: grace, KeepManifests: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +123,7 @@ func testModel(t *testing.T, metric neighborhoods.Metric) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, workers)
+	errs := make(chan error, workers+1)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -151,10 +159,12 @@ func testModel(t *testing.T, metric neighborhoods.Metric) {
 		t.Errorf("after Compact: %d neighborhoods, %d WAL objects; want >0 and 0", len(v.m.Neighborhoods), len(v.m.WAL))
 	}
 	// After the grace period, GC leaves the newest generation and its objects only.
-	time.Sleep(500 * time.Millisecond)
-	if _, err := ix.GC(ctx); err != nil {
+	clk.advance(grace + time.Millisecond)
+	st, err := ix.GC(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("GC after the grace period: %+v", st)
 	n := 0
 	for _, err := range listAfter(ctx, db.store, dataDir(ix.id), "") {
 		if err != nil {

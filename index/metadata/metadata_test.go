@@ -27,7 +27,7 @@ func TestCheck(t *testing.T) {
 	bigNF := func(n int) string { return `{"k":1,"big":"` + strings.Repeat("y", n) + `"}` }
 	nf := func(k string) bool { return k == "big" }
 	for _, c := range []struct {
-		name, raw string
+		name, raw     string
 		nonFilterable func(string) bool
 		sub           string // "" with ok set: accepted
 		ok            bool

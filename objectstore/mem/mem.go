@@ -26,6 +26,7 @@ type Store struct {
 	objects map[string]*object
 	keys    []string // sorted keys of objects
 	gen     uint64   // write generation, part of every ETag
+	now     func() time.Time
 }
 
 type object struct {
@@ -38,8 +39,13 @@ type object struct {
 var _ objectstore.Store = (*Store)(nil)
 
 // New returns an empty store.
-func New() *Store {
-	return &Store{objects: make(map[string]*object)}
+func New() *Store { return NewWithClock(time.Now) }
+
+// NewWithClock returns an empty store that stamps objects' ModTime with
+// now, so that a test which advances an injected clock (index.Options.Now)
+// sees the objects age with it, instead of sleeping for them to.
+func NewWithClock(now func() time.Time) *Store {
+	return &Store{objects: make(map[string]*object), now: now}
 }
 
 func (o *object) attrs(key string) objectstore.Attrs {
@@ -105,7 +111,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, cond objectsto
 	if err := objectstore.ValidateKey(key); err != nil {
 		return objectstore.Attrs{}, fmt.Errorf("put: %w", err)
 	}
-	o := &object{data: slices.Clone(data), crc: objectstore.Checksum(data), mod: time.Now()}
+	o := &object{data: slices.Clone(data), crc: objectstore.Checksum(data), mod: s.now()}
 	if o.data == nil {
 		o.data = []byte{}
 	}

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
 	"github.com/vectorbucket/vectorbucket/objectstore/storetest"
@@ -24,16 +23,15 @@ func TestLinearizabilityVolumeFails(t *testing.T) {
 	ds := dirs(t, 3)
 	a := open(t, ds, volumes.Options{})
 	b := open(t, ds, volumes.Options{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		time.Sleep(40 * time.Millisecond)
+	// 2 stores × 3 clients × 120 operations: the volume goes after a third.
+	fault := newMidRun(2*3*120/3, func() {
 		if err := removeVolume(ds[2]); err != nil {
 			t.Error(err)
 		}
-	}()
-	storetest.Linearizability(t, []objectstore.Store{a, b}, storetest.Options{Ops: 120})
-	<-done
+	})
+	stores := []objectstore.Store{objectstore.NewFaults(a, fault), objectstore.NewFaults(b, fault)}
+	storetest.Linearizability(t, stores, storetest.Options{Ops: 120, Clients: 3})
+	fault.check(t)
 }
 
 // TestLinearizabilityVolumeUnwritable: one volume stops accepting writes
@@ -42,10 +40,8 @@ func TestLinearizabilityVolumeFails(t *testing.T) {
 func TestLinearizabilityVolumeUnwritable(t *testing.T) {
 	ds := dirs(t, 3)
 	a := open(t, ds, volumes.Options{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		time.Sleep(30 * time.Millisecond)
+	// 3 clients × 120 operations: the volume turns unwritable after a third.
+	fault := newMidRun(3*120/3, func() {
 		tmp := filepath.Join(ds[0], "tmp")
 		if err := os.Rename(tmp, tmp+".gone"); err != nil {
 			t.Error(err)
@@ -53,9 +49,9 @@ func TestLinearizabilityVolumeUnwritable(t *testing.T) {
 		if err := os.WriteFile(tmp, nil, 0o444); err != nil {
 			t.Error(err)
 		}
-	}()
-	storetest.Linearizability(t, []objectstore.Store{a}, storetest.Options{Ops: 120})
-	<-done
+	})
+	storetest.Linearizability(t, []objectstore.Store{objectstore.NewFaults(a, fault)}, storetest.Options{Ops: 120, Clients: 3})
+	fault.check(t)
 	if st := a.Stats(); st.NoQuorum != 0 {
 		t.Errorf("%d operations failed for want of a quorum with one volume unwritable", st.NoQuorum)
 	}
@@ -106,7 +102,9 @@ func parseSeq(b []byte) (string, int64, bool) {
 // deleted behind the store's back and then a whole volume is removed. No
 // acknowledged write may be lost and no read may return bytes that were not
 // written; afterwards the volume comes back empty and scrub restores full
-// redundancy.
+// redundancy. The phases are paced by the workload's own progress (so many
+// acknowledged writes and served reads between damages, and after the
+// volume is gone), not by timers.
 func TestChaos(t *testing.T) {
 	ds := dirs(t, 3)
 	s := open(t, ds, volumes.Options{})
@@ -118,13 +116,20 @@ func TestChaos(t *testing.T) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("chaos/%02d", i)
 	}
-	dur := 1500 * time.Millisecond
+	// Per damaged copy, then once the volume is gone: acknowledged writes
+	// and served reads the workload must do before the test moves on.
+	stepWrites, stepReads, afterWrites, afterReads := int64(4), int64(20), int64(200), int64(1000)
 	if testing.Short() {
-		dur = 800 * time.Millisecond
+		stepWrites, stepReads, afterWrites, afterReads = 2, 10, 100, 500
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var writes, reads, served atomic.Int64
+	stopWorkload := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopWorkload() // a failed wait must not leave workers running on a closed store
+	failed := make(chan struct{})
+	fail := sync.OnceFunc(func() { close(failed) })
+	var reads atomic.Int64
+	var writes, served progress
 	for w := range writers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
@@ -138,11 +143,12 @@ func TestChaos(t *testing.T) {
 				v := record(keys[i], seq, rng)
 				if _, err := s.Put(ctx, keys[i], v, objectstore.Condition{}); err != nil {
 					t.Errorf("put %s: %v", keys[i], err)
+					fail()
 					return
 				}
 				last[i] = v
 				acked[i].Store(seq)
-				writes.Add(1)
+				writes.add()
 			}
 		})
 	}
@@ -163,16 +169,19 @@ func TestChaos(t *testing.T) {
 				case errors.Is(err, objectstore.ErrNotFound) && before == 0:
 				case err != nil:
 					t.Errorf("get %s (acked seq %d): %v", keys[i], before, err)
+					fail()
 					return
 				default:
-					served.Add(1)
+					served.add()
 					k, seq, ok := parseSeq(b)
 					if !ok || k != keys[i] {
 						t.Errorf("get %s served bytes that were never written to it", keys[i])
+						fail()
 						return
 					}
 					if seq < before {
 						t.Errorf("get %s served seq %d after seq %d was acknowledged", keys[i], seq, before)
+						fail()
 						return
 					}
 				}
@@ -183,11 +192,7 @@ func TestChaos(t *testing.T) {
 	// volume (every key then has exactly the one failure we tolerate).
 	rng := rand.New(rand.NewPCG(3, 4))
 	var flipped, removed int
-	deadline := time.Now().Add(dur / 2)
 	for _, i := range rng.Perm(nkeys) {
-		if time.Now().After(deadline) {
-			break
-		}
 		p, err := s.CopyPath(rng.IntN(3), keys[i])
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +208,9 @@ func TestChaos(t *testing.T) {
 		} else if os.Remove(p) == nil {
 			removed++
 		}
-		time.Sleep(dur / 2 / nkeys)
+		// Let readers and writers meet the damage before the next one.
+		await(t, fmt.Sprintf("%d acknowledged writes and %d served reads after damaging %s", stepWrites, stepReads, keys[i]),
+			failed, writes.more(stepWrites), served.more(stepReads))
 	}
 	rep, err := s.Scrub(ctx, volumes.ScrubOptions{})
 	if err != nil {
@@ -213,13 +220,15 @@ func TestChaos(t *testing.T) {
 	if err := removeVolume(ds[2]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(dur / 2)
-	close(stop)
-	wg.Wait()
+	writesBefore, servedBefore := writes.count(), served.count()
+	await(t, fmt.Sprintf("%d acknowledged writes and %d served reads with volume 2 gone", afterWrites, afterReads),
+		failed, writes.more(afterWrites), served.more(afterReads))
+	stopWorkload()
 	st := s.Stats()
-	t.Logf("%d writes, %d reads (%d served), stats %+v", writes.Load(), reads.Load(), served.Load(), st)
-	if writes.Load() == 0 || served.Load() == 0 {
-		t.Fatal("the workload did nothing")
+	t.Logf("%d writes, %d reads (%d served), stats %+v", writes.count(), reads.Load(), served.count(), st)
+	if writes.count()-writesBefore < afterWrites || served.count()-servedBefore < afterReads {
+		t.Fatalf("with volume 2 gone: %d writes, %d reads served; want at least %d and %d",
+			writes.count()-writesBefore, served.count()-servedBefore, afterWrites, afterReads)
 	}
 	if flipped+removed > 0 && st.CopiesCorrupt+st.CopiesMissing+st.ReadRepairQueued == 0 {
 		t.Errorf("%d copies damaged, none noticed", flipped+removed)

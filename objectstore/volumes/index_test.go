@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/vectorbucket/vectorbucket/index"
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -48,8 +47,14 @@ func TestIndexOnVolumes(t *testing.T) {
 		return v
 	}
 	var acked atomic.Int64 // vectors 0..acked-1 are acknowledged
+	var batches, checks progress
+	firstAck := make(chan struct{}) // closed once acked > 0
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	stopWorkload := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopWorkload() // before db.Close: a failed wait must not leave workers running
+	failed := make(chan struct{})
+	fail := sync.OnceFunc(func() { close(failed) })
 	wg.Go(func() {
 		for b := 0; ; b++ {
 			select {
@@ -64,13 +69,22 @@ func TestIndexOnVolumes(t *testing.T) {
 			}
 			if err := ix.Put(ctx, batch); err != nil {
 				t.Errorf("put batch %d: %v", b, err)
+				fail()
 				return
 			}
 			acked.Store(int64(b*20 + 20))
+			if b == 0 {
+				close(firstAck)
+			}
+			batches.add()
 		}
 	})
-	var checked atomic.Int64
 	wg.Go(func() {
+		select {
+		case <-stop:
+			return
+		case <-firstAck:
+		}
 		for {
 			select {
 			case <-stop:
@@ -78,36 +92,41 @@ func TestIndexOnVolumes(t *testing.T) {
 			default:
 			}
 			n := acked.Load()
-			if n == 0 {
-				time.Sleep(time.Millisecond)
-				continue
-			}
 			i := rand.IntN(int(n))
 			key := fmt.Sprintf("v%05d", i)
 			got, err := ix.Get(ctx, []string{key}, index.GetOptions{})
 			if err != nil || len(got) != 1 {
 				t.Errorf("get acknowledged %s: %v, %v", key, got, err)
+				fail()
 				return
 			}
 			res, _, err := ix.Query(ctx, index.QueryRequest{Vector: vec(i), TopK: 1})
 			if err != nil || len(res) != 1 || res[0].Key != key {
 				t.Errorf("query for acknowledged %s: %v, %v", key, res, err)
+				fail()
 				return
 			}
-			checked.Add(1)
+			checks.add()
 		}
 	})
-	time.Sleep(300 * time.Millisecond)
+	// Batches acknowledged and get+query checks passed before the volume
+	// goes, and again with it gone.
+	const phaseBatches, phaseChecks = 10, 100
+	await(t, fmt.Sprintf("%d batches and %d checks with three volumes", phaseBatches, phaseChecks),
+		failed, batches.more(phaseBatches), checks.more(phaseChecks))
 	if err := removeVolume(ds[2]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	batchesBefore, checksBefore := batches.count(), checks.count()
+	await(t, fmt.Sprintf("%d batches and %d checks with volume 2 gone", phaseBatches, phaseChecks),
+		failed, batches.more(phaseBatches), checks.more(phaseChecks))
+	stopWorkload()
 	n := int(acked.Load())
-	t.Logf("%d vectors acknowledged, %d get+query checks", n, checked.Load())
-	if n == 0 || checked.Load() == 0 {
-		t.Fatal("the workload did nothing")
+	t.Logf("%d vectors acknowledged, %d get+query checks (%d batches and %d checks with volume 2 gone)",
+		n, checks.count(), batches.count()-batchesBefore, checks.count()-checksBefore)
+	if batches.count()-batchesBefore < phaseBatches || checks.count()-checksBefore < phaseChecks {
+		t.Fatalf("with volume 2 gone: %d batches, %d checks; want at least %d and %d",
+			batches.count()-batchesBefore, checks.count()-checksBefore, phaseBatches, phaseChecks)
 	}
 	checkIndex := func(when string) {
 		t.Helper()

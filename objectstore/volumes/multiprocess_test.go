@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vectorbucket/vectorbucket/objectstore"
 	"github.com/vectorbucket/vectorbucket/objectstore/storetest"
@@ -51,18 +50,17 @@ func TestLinearizabilityTwoProcesses(t *testing.T) {
 	if testing.Short() {
 		ops = 40
 	}
-	failed := make(chan error, 1)
-	started := func() {
-		go func() {
-			time.Sleep(50 * time.Millisecond)
-			failed <- removeVolume(ds[1])
-		}()
-	}
-	storetest.ProcessLinearizability(t, s, child("lin", "VB_DIRS="+strings.Join(ds, ",")),
-		storetest.ProcessLinOptions{Clients: 3, Ops: ops, Started: started})
-	if err := <-failed; err != nil {
-		t.Fatal(err)
-	}
+	// The volume goes after a third of this process's operations (the
+	// child runs its own concurrently).
+	const clients = 3
+	fault := newMidRun(int64(clients*ops/3), func() {
+		if err := removeVolume(ds[1]); err != nil {
+			t.Error(err)
+		}
+	})
+	storetest.ProcessLinearizability(t, objectstore.NewFaults(s, fault), child("lin", "VB_DIRS="+strings.Join(ds, ",")),
+		storetest.ProcessLinOptions{Clients: clients, Ops: ops})
+	fault.check(t)
 }
 
 func childRace() {

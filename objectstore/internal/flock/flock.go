@@ -7,9 +7,25 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
+
+// busyHook, when set, is called with f each time Lock finds f locked
+// elsewhere, just before it waits. It lets tests see that a locker is
+// blocked instead of sleeping and hoping; unset, it costs one atomic load
+// per refused try and nothing on the uncontended path.
+var busyHook atomic.Pointer[func(f *os.File)]
+
+// SetBusyHook installs fn as the hook Lock calls each time it finds a file
+// locked elsewhere, for tests of the stores in this module (the package is
+// internal); it returns a function that removes it. Not for concurrent
+// tests: the hook is process-wide.
+func SetBusyHook(fn func(f *os.File)) (remove func()) {
+	busyHook.Store(&fn)
+	return func() { busyHook.Store(nil) }
+}
 
 // Lock takes an exclusive flock on f. While another process holds it, Lock
 // polls with exponential backoff from 20µs up to maxWait between tries, so
@@ -27,6 +43,9 @@ func Lock(ctx context.Context, f *os.File, maxWait time.Duration) error {
 			continue
 		case !errors.Is(err, syscall.EWOULDBLOCK):
 			return err
+		}
+		if h := busyHook.Load(); h != nil {
+			(*h)(f)
 		}
 		t := time.NewTimer(wait)
 		select {

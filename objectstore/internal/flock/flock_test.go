@@ -31,12 +31,33 @@ func TestLockExcludes(t *testing.T) {
 	if err := Lock(ctx, b, time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("lock held elsewhere: %v, want deadline exceeded", err)
 	}
+	// The waiter must be refused (blocked on a's lock) before a releases.
+	refused := make(chan struct{}, 1)
+	defer SetBusyHook(func(f *os.File) {
+		if f == b {
+			select {
+			case refused <- struct{}{}:
+			default:
+			}
+		}
+	})()
 	done := make(chan error, 1)
 	go func() { done <- Lock(t.Context(), b, time.Millisecond) }()
-	time.Sleep(5 * time.Millisecond)
+	select {
+	case <-refused:
+	case err := <-done:
+		t.Fatalf("lock taken while held elsewhere: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out after 10s waiting for the waiter to find the lock held")
+	}
 	Unlock(a)
-	if err := <-done; err != nil {
-		t.Fatalf("lock after release: %v", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("lock after release: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out after 10s waiting for the lock after its release")
 	}
 	Unlock(b)
 }
