@@ -8,7 +8,7 @@ SERVER_FLAGS ?= -trimpath -tags nomsgpack -ldflags '-s -w'
 # Set BENCH_TAGS=hdf5 (cgo + Debian's libhdf5-dev) to read ann-benchmarks .hdf5 files.
 BENCH_TAGS ?=
 
-.PHONY: run build test test-short bench fuzz lint deps tools clean
+.PHONY: run build test test-short bench soak fuzz lint deps tools clean
 
 run: ## start the server on the embedded store in ./data (127.0.0.1:8080); needs only Go
 	CGO_ENABLED=0 $(GO) run ./cmd/vectorbucket serve --data $(DATA)
@@ -25,6 +25,11 @@ test-short: ## fast unit tests only (no servers, no data sets)
 
 bench: ## reproduce the README's benchmark numbers (~15 min on 2 idle cores)
 	scripts/bench.sh
+
+SOAK_DURATION ?= 10m
+soak: build ## a bounded soak (SOAK_DURATION, default 10m; not part of make test): writers, queriers, GC, scrub, a volume lost and restored, then a full audit; results in bench/results/soak/
+	$(GO) build -o .bin/vectorbucket-soak ./cmd/vectorbucket-soak
+	.bin/vectorbucket-soak --server .bin/vectorbucket --duration $(SOAK_DURATION) --out bench/results/soak
 
 fuzz: ## a short fuzzing pass over every reader and decoder
 	$(GO) test -run '^$$' -fuzz FuzzDecodeSegment -fuzztime 30s ./neighborhoods

@@ -28,6 +28,8 @@ type serveConfig struct {
 	maxInFlight     int
 	pathPrefix      string
 	limits          serveLimits
+	gcInterval      time.Duration
+	gcGrace         time.Duration
 }
 
 // serveLimits are the bounds that keep slow clients and floods from
@@ -80,11 +82,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.limits.writeTimeout, "write-timeout", 5*time.Minute, "time from the end of the request headers to the end of the response")
 	fs.DurationVar(&cfg.limits.idle, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
+	fs.DurationVar(&cfg.gcInterval, "gc-interval", time.Minute, "how often each open index deletes the objects and manifests no kept manifest needs")
+	fs.DurationVar(&cfg.gcGrace, "gc-grace", time.Minute, "how old an unreferenced object must be before GC deletes it; must exceed the slowest store request plus clock skew between servers sharing the store")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if cfg.gcInterval <= 0 || cfg.gcGrace <= 0 {
+		return fmt.Errorf("serve: --gc-interval and --gc-grace must be positive")
 	}
 	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
 	if err != nil {
@@ -165,7 +172,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	defer st.close(log)
 
-	db, err := index.Open(ctx, st.store, index.Options{Region: cfg.region, Account: cfg.account, CacheBytes: int64(cfg.cacheBytes)})
+	db, err := index.Open(ctx, st.store, index.Options{Region: cfg.region, Account: cfg.account, CacheBytes: int64(cfg.cacheBytes),
+		Indexer: index.IndexerOptions{GCInterval: cfg.gcInterval, GCGrace: cfg.gcGrace}})
 	if err != nil {
 		return fmt.Errorf("open index catalog: %w", err)
 	}
