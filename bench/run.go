@@ -266,13 +266,21 @@ func runOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datas
 		if lat > 0 {
 			suffix = "+" + lat.String()
 		}
-		for _, cold := range []bool{false, true} {
-			if !cold && lat == 0 {
+		kinds := []string{"warm", "cold"}
+		if lat > 0 {
+			kinds = append(kinds, "warm-lease")
+		}
+		for _, kind := range kinds {
+			cold := kind == "cold"
+			if kind == "warm" && lat == 0 {
 				continue // the sweep above is the warm run without latency
 			}
-			kind := "warm"
-			if cold {
-				kind = "cold"
+			restore := func() {}
+			if kind == "warm-lease" {
+				var err error
+				if restore, err = o.useLeasedIndex(ctx, benchReadLease); err != nil {
+					return nil, err
+				}
 			}
 			cc := Curve{Engine: "vectorbucket-s3-" + kind + suffix, Mode: "s3-" + kind, Build: c.Build, BuildSeconds: c.BuildSeconds,
 				IngestSeconds: c.IngestSeconds, IndexSeconds: c.IndexSeconds, IndexBytes: c.IndexBytes}
@@ -285,6 +293,7 @@ func runOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datas
 				m, err := o.sweepPoint(ctx, cfg, d, n, np, cold, cc.Engine+" "+params)
 				o.lat.set(0)
 				if err != nil {
+					restore()
 					return nil, err
 				}
 				p := point(m, truth, d, cfg.K, params, np)
@@ -294,9 +303,13 @@ func runOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datas
 			if lat > 0 {
 				cc.InjectedLatency = lat.String()
 			}
-			if cold {
+			restore()
+			switch kind {
+			case "warm-lease":
+				cc.Note = fmt.Sprintf("%d queries; warm handle with a %v read lease (index.Options.ReadLease, serve --read-lease): no store request per query while the lease holds", n, benchReadLease)
+			case "cold":
 				cc.Note = fmt.Sprintf("%d queries; every query opens a fresh DB and index handle with empty caches (no object cache, no decoded cache) and that is part of its latency", n)
-			} else {
+			default:
 				cc.Note = fmt.Sprintf("%d queries; warm handle: only the manifest revalidation (one HEAD per query) reaches the store", n)
 			}
 			if lat > 0 {

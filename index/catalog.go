@@ -41,6 +41,17 @@ type Options struct {
 	// CacheBytes bounds the cache of decoded neighborhood and WAL objects
 	// shared by all indexes of the DB; default 1 GiB.
 	CacheBytes int64
+	// ReadLease, when > 0, lets reads (QueryVectors, GetVectors,
+	// ListVectors) use the generation this process last verified as the
+	// newest without a store request, for up to ReadLease after that
+	// verification: a write committed by another process sharing the store
+	// may then be invisible here for up to ReadLease. Writes, and reads
+	// after this process's own writes, are unaffected (a commit installs
+	// its generation). 0, the default, keeps every read strongly
+	// consistent: each one checks the store for a newer manifest. It must
+	// not exceed half of Indexer.GCGrace, within which GC keeps every
+	// generation a reader may still use.
+	ReadLease time.Duration
 
 	// afterIndexerPass, when set (by this package's tests), is called by
 	// the background indexer of every index each time it finishes a pass:
@@ -93,6 +104,9 @@ type DB struct {
 func Open(ctx context.Context, store objectstore.Store, opts Options) (*DB, error) {
 	_ = ctx
 	opts.fill()
+	if opts.ReadLease < 0 || opts.ReadLease > opts.Indexer.GCGrace/2 {
+		return nil, fmt.Errorf("%w: read lease %v must be between 0 and half the GC grace period (%v)", ErrBadOptions, opts.ReadLease, opts.Indexer.GCGrace/2)
+	}
 	return &DB{store: store, opts: opts, open: map[string]*Index{}, cache: newSegmentCache(opts.CacheBytes), centroids: newCentroidCache()}, nil
 }
 

@@ -28,6 +28,8 @@ var (
 	ErrQuotaExceeded = errors.New("service quota exceeded")
 	// ErrClosed: the DB or Index was closed.
 	ErrClosed = errors.New("index: closed")
+	// ErrBadOptions: Open was given options that cannot work together.
+	ErrBadOptions = errors.New("index: bad options")
 )
 
 // ValidationError says which request field is wrong and why. It matches

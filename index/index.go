@@ -116,6 +116,21 @@ func (ix *Index) now() time.Time { return ix.db.opts.Now() }
 // window the successor of a cached generation cannot have vanished.
 func (ix *Index) revalidateWindow() time.Duration { return ix.db.opts.Indexer.GCGrace / 2 }
 
+// readView returns the generation a read uses: the cached one without a
+// store request while it is within Options.ReadLease of its last
+// verification, else current's.
+func (ix *Index) readView(ctx context.Context) (*view, error) {
+	if lease := ix.db.opts.ReadLease; lease > 0 && !ix.isClosed() {
+		ix.mu.Lock()
+		v := ix.cur
+		ix.mu.Unlock()
+		if v != nil && ix.now().Sub(time.Unix(0, v.verified.Load())) < lease {
+			return v.check()
+		}
+	}
+	return ix.current(ctx)
+}
+
 // current returns the newest generation. Every read and commit starts here,
 // which is what makes reads strongly consistent across processes.
 func (ix *Index) current(ctx context.Context) (*view, error) {

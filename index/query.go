@@ -235,7 +235,7 @@ func (ix *Index) Query(ctx context.Context, req QueryRequest) ([]QueryResult, Qu
 var errNotFoundObject = errors.New("object vanished")
 
 func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter, stats *QueryStats) ([]QueryResult, error) {
-	v, err := ix.current(ctx)
+	v, err := ix.readView(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (ix *Index) Get(ctx context.Context, keys []string, opts GetOptions) ([]Vec
 			return nil, err
 		}
 	}
-	v, err := ix.current(ctx)
+	v, err := ix.readView(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (ix *Index) List(ctx context.Context, o ListVectorsOptions) ([]Vector, stri
 			return nil, "", err
 		}
 	}
-	v, err := ix.current(ctx)
+	v, err := ix.readView(ctx)
 	if err != nil {
 		return nil, "", err
 	}

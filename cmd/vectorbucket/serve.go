@@ -30,6 +30,7 @@ type serveConfig struct {
 	limits          serveLimits
 	gcInterval      time.Duration
 	gcGrace         time.Duration
+	readLease       time.Duration
 }
 
 // serveLimits are the bounds that keep slow clients and floods from
@@ -84,6 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
 	fs.DurationVar(&cfg.gcInterval, "gc-interval", time.Minute, "how often each open index deletes the objects and manifests no kept manifest needs")
 	fs.DurationVar(&cfg.gcGrace, "gc-grace", time.Minute, "how old an unreferenced object must be before GC deletes it; must exceed the slowest store request plus clock skew between servers sharing the store")
+	fs.DurationVar(&cfg.readLease, "read-lease", 0, "queries, GetVectors and ListVectors may skip the per-request manifest check for this long after the last one (e.g. 2s): faster on S3, but writes made through other servers sharing the store may be invisible here for that long; at most half of --gc-grace (0: every read strongly consistent)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -172,7 +174,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	defer st.close(log)
 
-	db, err := index.Open(ctx, st.store, index.Options{Region: cfg.region, Account: cfg.account, CacheBytes: int64(cfg.cacheBytes),
+	db, err := index.Open(ctx, st.store, index.Options{Region: cfg.region, Account: cfg.account, CacheBytes: int64(cfg.cacheBytes), ReadLease: cfg.readLease,
 		Indexer: index.IndexerOptions{GCInterval: cfg.gcInterval, GCGrace: cfg.gcGrace}})
 	if err != nil {
 		return fmt.Errorf("open index catalog: %w", err)
