@@ -229,6 +229,8 @@ type QueryVectorsRequest struct {
 	ReturnDistance bool            `json:"returnDistance,omitempty"`
 	NextToken      string          `json:"nextToken,omitempty"`
 	QueryMode      IndexMode       `json:"queryMode,omitempty"`
+	// Vectorbucket holds opt-in extensions (see api/extensions.go).
+	Vectorbucket *QueryExtension `json:"vectorbucket,omitempty"`
 }
 
 // QueryVectorsResponse is the output of QueryVectors.
@@ -236,6 +238,8 @@ type QueryVectorsResponse struct {
 	Vectors        []QueryOutputVector `json:"vectors"`
 	DistanceMetric DistanceMetric      `json:"distanceMetric"`
 	NextToken      string              `json:"nextToken,omitempty"`
+	// Vectorbucket holds opt-in extension answers (see api/extensions.go).
+	Vectorbucket *QueryResponseExtension `json:"vectorbucket,omitempty"`
 }
 
 // TagResourceRequest is the body of TagResource (POST /tags/{resourceArn});
