@@ -22,7 +22,7 @@ type GCStats struct {
 
 // GC deletes the index's manifests beyond the newest KeepManifests that are
 // older than the grace period and were superseded longer than the grace
-// period ago, and every object no retained manifest
+// period ago, and every object no retained manifest or snapshot
 // references once it is older than the grace period (so uncommitted
 // objects of in-flight writes survive). A crash at any point leaves only
 // unreferenced objects, which a later pass removes.
@@ -86,6 +86,13 @@ func (ix *Index) gc(ctx context.Context, grace time.Duration, keep int) (GCStats
 			referenced[o] = true
 		}
 	}
+	// Snapshots keep what their manifests reference; a deleted snapshot's
+	// tombstone does so for the grace period after the delete.
+	tombs, err := ix.snapshotObjects(ctx, referenced, now, grace)
+	if err != nil {
+		return st, err
+	}
+	st.ObjectsDeleted += tombs
 	for _, a := range drop {
 		if err := ix.store.Delete(ctx, a.Key); err != nil {
 			return st, fmt.Errorf("gc: delete %s: %w", a.Key, err)

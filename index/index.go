@@ -43,6 +43,8 @@ type Index struct {
 	compactMu sync.Mutex
 	lastGC    time.Time
 	bgErr     atomic.Value // last background error (error), for tests and logs
+
+	snaps snapshotCache // read views of snapshots (snapshot.go)
 }
 
 func newIndex(db *DB, info IndexInfo) *Index {

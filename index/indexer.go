@@ -406,7 +406,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		next := cur.m.next()
 		next.Neighborhoods = b.refs
 		next.Centroids = centKey
-		next.NextNbhd = b.nextID
+		next.NextNbhd = max(b.nextID, cur.m.NextNbhd) // a restore may have raised it
 		next.WAL = append([]walRef(nil), cur.m.WAL[nw:]...)
 		if b.calib != nil {
 			next.Calibration, next.CalibrationK = b.calib.Recall, len(b.refs)

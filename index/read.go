@@ -15,6 +15,9 @@ import (
 type GetOptions struct {
 	ReturnData     bool
 	ReturnMetadata bool
+	// Snapshot, when set, reads as of the named snapshot instead of the
+	// newest generation.
+	Snapshot string
 }
 
 // Get returns the current version of each key that exists, in request order
@@ -28,7 +31,7 @@ func (ix *Index) Get(ctx context.Context, keys []string, opts GetOptions) ([]Vec
 			return nil, err
 		}
 	}
-	v, err := ix.readView(ctx)
+	v, err := ix.readViewAt(ctx, opts.Snapshot)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +138,10 @@ type ListVectorsOptions struct {
 	// SegmentCount (1–16, 0 means 1) splits the key space into disjoint
 	// segments listed independently; SegmentIndex picks one (< SegmentCount).
 	SegmentCount, SegmentIndex int
+	// Filter (an extension; nil for none) is a metadata filter document, as
+	// in QueryRequest: a page then holds only matching vectors
+	// (deletefilter.go).
+	Filter json.RawMessage
 }
 
 // segmentOf assigns a key to one of n list segments.
@@ -189,7 +196,11 @@ func (ix *Index) List(ctx context.Context, o ListVectorsOptions) ([]Vector, stri
 			return nil, "", err
 		}
 	}
-	v, err := ix.readView(ctx)
+	flt, err := ix.compileFilter(o.Filter)
+	if err != nil {
+		return nil, "", err
+	}
+	v, err := ix.readViewAt(ctx, o.Snapshot)
 	if err != nil {
 		return nil, "", err
 	}
@@ -220,13 +231,16 @@ func (ix *Index) List(ctx context.Context, o ListVectorsOptions) ([]Vector, stri
 			if _, newer := v.walLatest[k]; newer {
 				continue
 			}
+			if !flt.matchRow(s, int(rows[i])) {
+				continue
+			}
 			cands = append(cands, cand{s, int(rows[i])})
 			taken++
 		}
 	}
 	for _, p := range v.walLive {
 		s := v.wal[p.seg]
-		if k := s.Key(int(p.row)); mine(k) {
+		if k := s.Key(int(p.row)); mine(k) && flt.matchRow(s, int(p.row)) {
 			cands = append(cands, cand{s, int(p.row)})
 		}
 	}
