@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vectorbucket/vectorbucket/index/metadata"
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/objectstore"
 )
@@ -20,8 +21,14 @@ type IndexConfig struct {
 	DataType string `json:"dataType"`
 	// Dimension is 1–4096.
 	Dimension int `json:"dimension"`
-	// Metric is neighborhoods.Euclidean or neighborhoods.Cosine.
+	// Metric is neighborhoods.Euclidean, neighborhoods.Cosine or (an
+	// extension) neighborhoods.DotProduct.
 	Metric neighborhoods.Metric `json:"metric"`
+	// MaxFilterableMetadataBytes is the filterable-metadata budget per
+	// vector (an extension): 0, as in records written before it existed,
+	// means metadata.MaxFilterableBytes (2048, S3 Vectors' limit); otherwise
+	// 2048-65536.
+	MaxFilterableMetadataBytes int `json:"maxFilterableMetadataBytes,omitempty"`
 	// NonFilterableKeys are metadata keys stored and returned but not usable
 	// in filters (at most 10, 1–63 characters each).
 	NonFilterableKeys []string `json:"nonFilterableKeys,omitempty"`
@@ -40,7 +47,11 @@ func (c *IndexConfig) validate() error {
 		return invalid("dimension", "must be %d-%d, got %d", MinDimension, MaxDimension, c.Dimension)
 	}
 	if !c.Metric.Valid() {
-		return invalid("distanceMetric", "must be euclidean or cosine")
+		return invalid("distanceMetric", "must be euclidean, cosine or dotproduct")
+	}
+	if err := metadata.CheckFilterableLimit(c.MaxFilterableMetadataBytes); err != nil {
+		return invalid("vectorbucket.maxFilterableMetadataBytes", "must be %d-%d, got %d",
+			metadata.MinFilterableLimit, metadata.MaxFilterableLimit, c.MaxFilterableMetadataBytes)
 	}
 	if len(c.NonFilterableKeys) > MaxNonFilterableKeys {
 		return invalid("metadataConfiguration.nonFilterableMetadataKeys", "at most %d keys", MaxNonFilterableKeys)

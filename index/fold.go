@@ -85,7 +85,7 @@ func (b *foldBuild) fold(ctx context.Context, latest map[string]rec, order []str
 			if gone[i] {
 				continue
 			}
-			sc := b.metric.Score(cj, cents[i*b.dim:(i+1)*b.dim])
+			sc := b.metric.ClusterScore(cj, cents[i*b.dim:(i+1)*b.dim])
 			if best < 0 || sc < bestScore {
 				best, bestScore = i, sc
 			}
@@ -221,9 +221,9 @@ func (b *foldBuild) reassign(segs []*segment, cents []float32, kept []bool, outs
 		moved := 0
 		for _, r := range members {
 			v := r.vector()
-			best, bestScore := -1, b.metric.Score(v, own)
+			best, bestScore := -1, b.metric.ClusterScore(v, own)
 			for _, pi := range splitParts {
-				if sc := b.metric.Score(v, outs[pi].centroid); sc < bestScore {
+				if sc := b.metric.ClusterScore(v, outs[pi].centroid); sc < bestScore {
 					best, bestScore = pi, sc
 				}
 			}
@@ -277,11 +277,12 @@ func (b *foldBuild) split(ctx context.Context, g []rec) ([]outGroup, error) {
 	return out, nil
 }
 
-// nearestOne returns the row of the centroid nearest to q.
+// nearestOne returns the row of the centroid nearest to q in the clustering
+// space (raw vectors by L2 for dot product, as Partition clusters them).
 func nearestOne(m neighborhoods.Metric, q, cents []float32, dim int) int {
 	best, bestScore := 0, float32(0)
 	for i := 0; i < len(cents)/dim; i++ {
-		s := m.Score(q, cents[i*dim:(i+1)*dim])
+		s := m.ClusterScore(q, cents[i*dim:(i+1)*dim])
 		if i == 0 || s < bestScore {
 			best, bestScore = i, s
 		}

@@ -45,6 +45,14 @@ func (s *queryScratch) scoreCentroids(sc *scorer, cents, inv []float32, dim int)
 		}
 		return
 	}
+	if sc.metric == neighborhoods.DotProduct {
+		// Probes by inner product with the centroid, largest first.
+		neighborhoods.DotBatch(sc.q, cents[:k*dim], s.scores)
+		for i, x := range s.scores {
+			s.scores[i] = -x
+		}
+		return
+	}
 	neighborhoods.SquaredL2Batch(sc.q, cents[:k*dim], s.scores)
 }
 

@@ -96,8 +96,8 @@ func probesFor(target float64, n int, m *manifest) int {
 	return max(1, base/3)
 }
 
-// scorer computes internal scores (smaller is nearer): squared L2, or 1−cos
-// against stored norms.
+// scorer computes internal scores (smaller is nearer): squared L2, 1−cos
+// against stored norms, or −(q·v) for dot product.
 type scorer struct {
 	metric neighborhoods.Metric
 	q      []float32 // normalized for cosine
@@ -122,6 +122,9 @@ func newScorerInto(m neighborhoods.Metric, q, buf []float32) scorer {
 }
 
 func (s *scorer) score(v []float32, norm float32) float32 {
+	if s.metric == neighborhoods.DotProduct {
+		return neighborhoods.NegDot(s.q, v)
+	}
 	if s.metric == neighborhoods.Cosine {
 		if norm == 0 {
 			return 1
@@ -306,7 +309,9 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 		// Quantized scans for unfiltered approximate queries that have no
 		// sketches (those re-rank from sketches instead).
 		var qs *quantScan
-		if qsk == nil && !req.Exact && flt == nil && !ix.db.opts.NoQuantize {
+		// RaBitQ codes estimate L2 and cosine only: dot product scans the
+		// vectors.
+		if qsk == nil && !req.Exact && flt == nil && !ix.db.opts.NoQuantize && v.m.Config.Metric != neighborhoods.DotProduct {
 			qs = scr.quantScan(v.m.Config.Metric, req.Vector)
 		}
 		scan := func(which []int, exact bool) error {
@@ -432,7 +437,7 @@ func nearest(m neighborhoods.Metric, q, cents []float32, dim int) []int {
 	k := len(cents) / dim
 	scores := make([]float32, k)
 	for i := range k {
-		scores[i] = m.Score(q, cents[i*dim:(i+1)*dim])
+		scores[i] = m.ClusterScore(q, cents[i*dim:(i+1)*dim])
 	}
 	order := make([]int, k)
 	for i := range order {

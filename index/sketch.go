@@ -87,10 +87,11 @@ type querySketch struct {
 	half bool      // cosine: 1−cos = ‖x̂−q̂‖²/2
 }
 
-// newQuerySketch returns the query's sketch under p (nil p: no pruning).
+// newQuerySketch returns the query's sketch under p (nil p or dot product:
+// no pruning).
 func newQuerySketch(p *neighborhoods.Projection, metric neighborhoods.Metric, q []float32) *querySketch {
-	if p == nil {
-		return nil
+	if p == nil || metric == neighborhoods.DotProduct {
+		return nil // sketches bound L2 and cosine scores only
 	}
 	return &querySketch{proj: p, q: p.Apply(nil, q, metric), half: metric == neighborhoods.Cosine}
 }

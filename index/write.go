@@ -88,10 +88,11 @@ func (ix *Index) validateVector(field string, v []float32) error {
 }
 
 // validateMetadata checks a metadata document against the S3 Vectors limits
-// (package metadata, the rule the API layer applies too) and returns it
+// with the index's filterable budget (package metadata, the rule the API
+// layer applies too) and returns it
 // compacted (nil for none).
 func (ix *Index) validateMetadata(field string, raw json.RawMessage) ([]byte, error) {
-	md, err := metadata.Check(raw, ix.nonFilterable)
+	md, err := metadata.CheckLimit(raw, ix.nonFilterable, ix.info.Config.MaxFilterableMetadataBytes)
 	var me *metadata.Error
 	if errors.As(err, &me) {
 		return nil, invalid(field+me.Sub, "%s", me.Msg)

@@ -3,7 +3,8 @@ package neighborhoods
 // NearestCentroids appends to out[:0] the indices of the nprobe centroids nearest to q, nearest
 // first, and returns it. centroids is flat (n*dim values). With ratio > 0 it keeps only those
 // whose reported distance is at most ratio × the nearest one's (e.g. 1.5), so an easy query
-// probes fewer neighborhoods; ratio ≤ 0 (or a nearest distance of 0) disables that pruning.
+// probes fewer neighborhoods; ratio ≤ 0 (or a nearest distance of 0, or DotProduct) disables
+// that pruning. DotProduct ranks centroids by inner product with q (largest first).
 // nprobe ≥ n (the number of centroids) returns every centroid: exact mode.
 func NearestCentroids(centroids []float32, dim int, metric Metric, q []float32, nprobe int, ratio float32, out []int) []int {
 	out = out[:0]
@@ -22,9 +23,12 @@ func NearestCentroids(centroids []float32, dim int, metric Metric, q []float32, 
 	for i := 0; i < n; i++ {
 		c := centroids[i*dim : (i+1)*dim]
 		var s float32
-		if metric == Cosine {
+		switch metric {
+		case Cosine:
 			s = cosineScore(Dot(q, c), qinv, InvNorm(c))
-		} else {
+		case DotProduct:
+			s = -Dot(q, c)
+		default:
 			s = SquaredL2(q, c)
 		}
 		if s < top.Worst() {
@@ -33,7 +37,8 @@ func NearestCentroids(centroids []float32, dim int, metric Metric, q []float32, 
 	}
 	hits := top.Sorted(make([]Hit, 0, nprobe))
 	limit := float32(-1)
-	if ratio > 0 && len(hits) > 0 {
+	// DotProduct scores are signed, so a distance ratio means nothing there: no pruning.
+	if ratio > 0 && len(hits) > 0 && metric != DotProduct {
 		best := metric.ScoreToDistance(hits[0].Score)
 		if best > 0 {
 			limit = metric.DistanceToScore(ratio * best)
@@ -90,9 +95,12 @@ func ScanSegment(seg *Segment, metric Metric, q []float32, top *TopK, source int
 		}
 		v := vecs[i*dim : (i+1)*dim]
 		var s float32
-		if metric == Cosine {
+		switch metric {
+		case Cosine:
 			s = cosineScore(Dot(q, v), qinv, seg.invNorm(i))
-		} else {
+		case DotProduct:
+			s = -Dot(q, v)
+		default:
 			s = SquaredL2(q, v)
 		}
 		scored++
@@ -118,9 +126,12 @@ func ScanVectors(vecs []float32, dim int, metric Metric, q []float32, top *TopK,
 		}
 		v := vecs[i*dim : (i+1)*dim]
 		var s float32
-		if metric == Cosine {
+		switch metric {
+		case Cosine:
 			s = cosineScore(Dot(q, v), qinv, InvNorm(v))
-		} else {
+		case DotProduct:
+			s = -Dot(q, v)
+		default:
 			s = SquaredL2(q, v)
 		}
 		scored++

@@ -174,6 +174,10 @@ const boundSlack = 1.0001
 // as ScanSegment's (up to float rounding at exact ties). qs is p.Apply(nil, q, metric) for the
 // projection the sketches were made with; the return value counts rows scored in full.
 func ScanSegmentSketched(seg *Segment, sk *Sketches, metric Metric, q, qs []float32, top *TopK, source int32, accept func(i int) bool) int {
+	if metric == DotProduct {
+		// A sketch bounds L2 distances only: no pruning for inner products.
+		return ScanSegment(seg, metric, q, top, source, accept)
+	}
 	dim, r := seg.dim, sk.r
 	vecs := seg.vecs
 	q = q[:dim]
@@ -223,7 +227,9 @@ func RerankDepth(k int) int { return max(100, 10*k) }
 // SketchCandidates offers every live, accepted row of seg to cand, scored by its sketch
 // distance — a lower bound of its true score — without reading its full vector. It is the
 // first phase of approximate search: collect the best RerankDepth(k) candidates over all probed
-// segments, then Rerank them. Returns the number of rows considered.
+// segments, then Rerank them. Returns the number of rows considered. Sketch scores bound L2
+// and cosine scores only: do not use SketchCandidates for DotProduct (ScanSegmentSketched falls
+// back to ScanSegment for it).
 func SketchCandidates(seg *Segment, sk *Sketches, metric Metric, qs []float32, cand *TopK, source int32, accept func(i int) bool) int {
 	r := sk.r
 	qs = qs[:r]
@@ -262,9 +268,12 @@ func Rerank(cand *TopK, segment func(source int32) *Segment, metric Metric, q []
 		seg := segment(h.Source)
 		v := seg.Vector(int(h.Row))
 		var s float32
-		if metric == Cosine {
+		switch metric {
+		case Cosine:
 			s = cosineScore(Dot(q[:len(v)], v), qinv, seg.invNorm(int(h.Row)))
-		} else {
+		case DotProduct:
+			s = -Dot(q[:len(v)], v)
+		default:
 			s = SquaredL2(q[:len(v)], v)
 		}
 		if s < top.Worst() {

@@ -49,6 +49,36 @@ func fail(sub, format string, args ...any) *Error {
 // not count against MaxFilterableBytes (nil: every key is filterable).
 // Errors are *Error.
 func Check(raw []byte, nonFilterable func(string) bool) ([]byte, error) {
+	return CheckLimit(raw, nonFilterable, MaxFilterableBytes)
+}
+
+// Filterable-budget bounds an index may choose (a vectorbucket extension;
+// S3 Vectors fixes the budget at MaxFilterableBytes, the default).
+const (
+	MinFilterableLimit = MaxFilterableBytes // the smallest configurable budget
+	MaxFilterableLimit = 64 * 1024          // the largest configurable budget
+)
+
+// ErrLimit marks a filterable budget outside MinFilterableLimit..MaxFilterableLimit.
+var ErrLimit = errors.New("filterable metadata budget out of range")
+
+// CheckFilterableLimit reports whether limit is a budget an index may use
+// (0 means the default and is accepted).
+func CheckFilterableLimit(limit int) error {
+	if limit != 0 && (limit < MinFilterableLimit || limit > MaxFilterableLimit) {
+		return fmt.Errorf("%w: %d, must be %d-%d", ErrLimit, limit, MinFilterableLimit, MaxFilterableLimit)
+	}
+	return nil
+}
+
+// CheckLimit is Check with the filterable budget of the index, maxFilterable
+// bytes (0 or less means MaxFilterableBytes). The whole document stays
+// bounded by MaxBytes whatever the budget, so a budget above MaxBytes allows
+// every key of a document to be filterable.
+func CheckLimit(raw []byte, nonFilterable func(string) bool, maxFilterable int) ([]byte, error) {
+	if maxFilterable <= 0 {
+		maxFilterable = MaxFilterableBytes
+	}
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
@@ -88,8 +118,8 @@ func Check(raw []byte, nonFilterable func(string) bool) ([]byte, error) {
 			filterable += len(k) + c.Len()
 		}
 	}
-	if filterable > MaxFilterableBytes {
-		return nil, fail("", "filterable metadata is %d bytes, at most %d are allowed", filterable, MaxFilterableBytes)
+	if filterable > maxFilterable {
+		return nil, fail("", "filterable metadata is %d bytes, at most %d are allowed", filterable, maxFilterable)
 	}
 	if len(m) == 0 {
 		return []byte("{}"), nil
