@@ -72,6 +72,13 @@ func AppendQueryVectorsResponse(dst []byte, r *QueryVectorsResponse) ([]byte, er
 	if r.NextToken != "" {
 		dst = appendJSONString(append(dst, `,"nextToken":`...), r.NextToken)
 	}
+	if r.Vectorbucket != nil {
+		x, err := json.Marshal(r.Vectorbucket)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(append(dst, `,"vectorbucket":`...), x...)
+	}
 	return append(dst, '}'), nil
 }
 
@@ -234,6 +241,13 @@ func decodeQueryResponseFast(b []byte, r *QueryVectorsResponse) bool {
 			var ok bool
 			r.NextToken, ok = s.str()
 			return ok && once(&seen, 4)
+		case "vectorbucket":
+			start := s.p
+			if !once(&seen, 8) || s.peek() != '{' || !s.skip() {
+				return false
+			}
+			r.Vectorbucket = new(QueryResponseExtension)
+			return json.Unmarshal(s.b[start:s.p], r.Vectorbucket) == nil
 		}
 		return false
 	})

@@ -29,6 +29,9 @@ type QueryRequest struct {
 	TargetRecall float64
 	// Exact probes every neighborhood: the answer equals brute force.
 	Exact bool
+	// Snapshot, when set, queries as of the named snapshot instead of the
+	// newest generation.
+	Snapshot string
 }
 
 // QueryResult is one hit, nearest first.
@@ -48,6 +51,9 @@ type QueryStats struct {
 	WALVectors int
 	// FilterEvaluated counts metadata filter evaluations.
 	FilterEvaluated int
+	// FilterMatched counts the evaluations that matched (the filter's
+	// selectivity is FilterMatched/FilterEvaluated).
+	FilterMatched int
 	// Objects and bytes read from the store vs served from the cache.
 	ObjectsFromStore, ObjectsFromCache int
 	BytesFromStore, BytesFromCache     int64
@@ -60,6 +66,18 @@ type QueryStats struct {
 	// RaBitQ codes (quantized scans); VectorsScored then counts the exact
 	// re-ranks among them.
 	CodesScanned int
+	// RoundTrips counts the sequential waves of store requests the query
+	// waited for: the generation check (0 inside a read lease), the WAL
+	// objects, the centroid table and each wave of neighborhood reads not
+	// served from the cache.
+	RoundTrips int
+	// NProbe is the probe count the planner chose (before a filter widened
+	// the search); the number of neighborhoods when exact.
+	NProbe int
+	// EstimatedRecall is the recall@10 the planner expects for the
+	// neighborhoods actually probed (see estimateRecall): 1 for exact and
+	// prefiltered queries.
+	EstimatedRecall float64
 }
 
 // prefilterSelectivity: a filter matching fewer than this fraction of the
@@ -238,7 +256,13 @@ func (ix *Index) Query(ctx context.Context, req QueryRequest) ([]QueryResult, Qu
 var errNotFoundObject = errors.New("object vanished")
 
 func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter, stats *QueryStats) ([]QueryResult, error) {
-	v, err := ix.readView(ctx)
+	var v *view
+	var err error
+	if req.Snapshot != "" {
+		v, err = ix.readViewAt(ctx, req.Snapshot) // time travel (snapshot.go)
+	} else {
+		v, err = ix.readViewCounted(ctx, stats)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -247,9 +271,11 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 		stats.ObjectsFromStore, stats.ObjectsFromCache = io.objectsStore, io.objectsCache
 		stats.BytesFromStore, stats.BytesFromCache = io.bytesStore, io.bytesCache
 	}()
+	fromStore := io.objectsStore
 	if err := v.loadWAL(ctx, ix, &io); err != nil {
 		return nil, wrapVanished(err)
 	}
+	stats.RoundTrips += waves(io.objectsStore - fromStore)
 	scr := getScratch()
 	defer scr.put()
 	sc := newScorerInto(v.m.Config.Metric, req.Vector, scr.q)
@@ -268,6 +294,7 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			if !flt.Match(s.metadata(int(p.row))) {
 				continue
 			}
+			stats.FilterMatched++
 		}
 		score := sc.score(s.Vector(int(p.row)), s.Norm(int(p.row)))
 		stats.VectorsScored++
@@ -277,10 +304,12 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 	n := len(v.m.Neighborhoods)
 	stats.NeighborhoodsTotal = n
 	if n > 0 {
+		fromStore = io.objectsStore
 		cents, err := v.loadCentroids(ctx, ix, &io)
 		if err != nil {
 			return nil, wrapVanished(err)
 		}
+		stats.RoundTrips += waves(io.objectsStore - fromStore)
 		nprobe := n
 		if !req.Exact {
 			nprobe = req.NProbe
@@ -289,6 +318,7 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			}
 			nprobe = min(nprobe, n)
 		}
+		stats.NProbe = nprobe
 		// Centroids are scored once; only the probed ones are selected and
 		// sorted, unless a filter may widen the search to all of them.
 		scr.scoreCentroids(&sc, cents, v.centInv, v.m.Config.Dimension)
@@ -315,10 +345,12 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 			qs = scr.quantScan(v.m.Config.Metric, req.Vector)
 		}
 		scan := func(which []int, exact bool) error {
+			before := io.objectsStore
 			segs, err := ix.loadNbhds(ctx, v, which, &io)
 			if err != nil {
 				return wrapVanished(err)
 			}
+			stats.RoundTrips += waves(io.objectsStore - before)
 			if qsk != nil {
 				stats.NeighborhoodsProbed += len(segs)
 				depth := req.TopK
@@ -378,6 +410,10 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 	} else {
 		stats.Exact = true
 	}
+	if flt != nil {
+		stats.FilterMatched += matched
+	}
+	stats.EstimatedRecall = estimateRecall(stats, v.m)
 
 	slices.SortFunc(top.h, func(a, b hit) int {
 		if worse(a, b) {

@@ -87,4 +87,11 @@ type Query struct {
 	Filter         []byte // raw filter document, nil for none
 	ReturnMetadata bool
 	ReturnDistance bool
+	// TargetRecall (0.8–1, 0 for the index default) and Exact come from
+	// the request's vectorbucket extension.
+	TargetRecall float64
+	Exact        bool
+	// Receipt, when not nil, is filled with what the query did (a backend
+	// that cannot tell leaves it zero); ElapsedMicros is the server's.
+	Receipt *api.QueryReceipt
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -92,7 +93,7 @@ func (s *Server) deleteVectors(ctx context.Context, _ *gin.Context, body []byte)
 // first call runs the query for the whole topK and keeps the ranking for
 // the follow-up calls, whose nextToken must come with the same query (see
 // querypages.go).
-func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) (any, error) {
+func (s *Server) queryVectors(ctx context.Context, c *gin.Context, body []byte) (any, error) {
 	var req api.QueryVectorsRequest
 	// The query vector is decoded into a pooled buffer: the backend uses
 	// it only during the call (see Query), and the response holds none of it.
@@ -117,6 +118,9 @@ func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) 
 	if req.QueryMode == api.ModeClassic {
 		return nil, errClassicMode("queryMode")
 	}
+	if e := api.ValidateQueryExtension(req.Vectorbucket); e != nil {
+		return nil, e
+	}
 	done, err := s.admit.admit(bucket, index, false)
 	if err != nil {
 		return nil, err
@@ -127,8 +131,30 @@ func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) 
 		flt = nil
 	}
 	q := Query{Vector: req.QueryVector.Float32, TopK: req.TopK, Filter: flt, ReturnMetadata: req.ReturnMetadata, ReturnDistance: req.ReturnDistance}
+	// The receipt (receipt.go) goes into the header of every answer and
+	// into the body when asked for.
+	rb := new(receiptBox)
+	q.Receipt = &rb.r
+	wantReceipt := false
+	if x := req.Vectorbucket; x != nil {
+		wantReceipt = x.Receipt
+		q.Exact = x.Exact || (x.TargetRecall != nil && *x.TargetRecall >= api.MaxTargetRecall)
+		if x.TargetRecall != nil {
+			q.TargetRecall = *x.TargetRecall
+		}
+	}
 	run := func() ([]api.QueryOutputVector, api.DistanceMetric, error) {
-		return s.cfg.Backend.QueryVectors(ctx, bucket, index, q)
+		start := time.Now()
+		res, metric, err := s.cfg.Backend.QueryVectors(ctx, bucket, index, q)
+		rb.r.ElapsedMicros = since(start)
+		return res, metric, err
+	}
+	withReceipt := func(r api.QueryVectorsResponse, first bool) api.QueryVectorsResponse {
+		c.Writer.Header()[receiptKey] = rb.header()
+		if wantReceipt && first {
+			r.Vectorbucket = &api.QueryResponseExtension{Receipt: &rb.r}
+		}
+		return r
 	}
 	page := s.cfg.QueryPageSize
 	if req.NextToken == "" && req.TopK <= page {
@@ -139,11 +165,11 @@ func (s *Server) queryVectors(ctx context.Context, _ *gin.Context, body []byte) 
 		if res == nil {
 			res = []api.QueryOutputVector{}
 		}
-		return api.QueryVectorsResponse{Vectors: res, DistanceMetric: metric}, nil
+		return withReceipt(api.QueryVectorsResponse{Vectors: res, DistanceMetric: metric}, true), nil
 	}
-	res, metric, next, err := s.pages.page(queryFingerprint(bucket, index, &q), req.NextToken, page, run)
+	res, metric, next, err := s.pages.page(queryFingerprint(bucket, index, &q), req.NextToken, page, q.Receipt, run)
 	if err != nil {
 		return nil, err
 	}
-	return api.QueryVectorsResponse{Vectors: res, DistanceMetric: metric, NextToken: next}, nil
+	return withReceipt(api.QueryVectorsResponse{Vectors: res, DistanceMetric: metric, NextToken: next}, req.NextToken == ""), nil
 }

@@ -284,9 +284,13 @@ func (b *indexBackend) QueryVectors(ctx context.Context, bucket, name string, q 
 		metric api.DistanceMetric
 	)
 	err := b.withIndex(ctx, bucket, name, func(h *handle) error {
-		r, st, err := h.ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata})
+		r, st, err := h.ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata,
+			TargetRecall: q.TargetRecall, Exact: q.Exact})
 		if err != nil {
 			return err
+		}
+		if q.Receipt != nil {
+			receiptOf(&st, q.Receipt)
 		}
 		b.m.observe(h.backlog, &st)
 		res, metric = r, h.metric

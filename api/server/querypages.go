@@ -50,6 +50,8 @@ type queryEntry struct {
 	metric api.DistanceMetric
 	fp     string
 	at     time.Time
+	// receipt is that of the query that produced the ranking.
+	receipt api.QueryReceipt
 }
 
 func newQueryPages(now func() time.Time) *queryPages {
@@ -82,6 +84,15 @@ func queryFingerprint(bucket, index string, q *Query) string {
 		flags |= 2
 	}
 	h.Write([]byte{byte(flags)})
+	// Recall targets change the ranking (hashed only when set, so that
+	// tokens of plain queries stay as they were).
+	if q.Exact || q.TargetRecall != 0 {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(q.TargetRecall))
+		h.Write(b[:])
+		if q.Exact {
+			h.Write([]byte{1})
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -115,8 +126,10 @@ func parseQueryToken(tok string) (queryToken, bool) {
 }
 
 // page returns the page of the query fp that token (or "" for the first)
-// names, running the query with run when its ranking is not kept.
-func (p *queryPages) page(fp, token string, size int, run func() ([]api.QueryOutputVector, api.DistanceMetric, error)) ([]api.QueryOutputVector, api.DistanceMetric, string, error) {
+// names, running the query with run when its ranking is not kept. run
+// fills *rc (when not nil) with its receipt; a kept ranking copies the
+// receipt of the query that produced it into *rc.
+func (p *queryPages) page(fp, token string, size int, rc *api.QueryReceipt, run func() ([]api.QueryOutputVector, api.DistanceMetric, error)) ([]api.QueryOutputVector, api.DistanceMetric, string, error) {
 	now := p.now()
 	t := queryToken{fp: fp, at: now}
 	if token == "" {
@@ -142,7 +155,12 @@ func (p *queryPages) page(fp, token string, size int, run func() ([]api.QueryOut
 			return nil, "", "", err
 		}
 		e = &queryEntry{res: res, metric: metric, fp: fp, at: t.at}
+		if rc != nil {
+			e.receipt = *rc
+		}
 		p.keep(t.id, e)
+	} else if rc != nil {
+		*rc = e.receipt
 	}
 	start := min(t.offset, len(e.res))
 	end := min(start+size, len(e.res))
