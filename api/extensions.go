@@ -14,6 +14,17 @@ type QueryExtension struct {
 	TargetRecall *float64 `json:"targetRecall,omitempty"`
 	// Exact asks for an exhaustive (brute-force) scan.
 	Exact bool `json:"exact,omitempty"`
+	// Snapshot queries as of the named snapshot (see CreateSnapshot)
+	// instead of the newest generation.
+	Snapshot string `json:"snapshot,omitempty"`
+}
+
+// ReadExtension is the `vectorbucket` object of a GetVectors or
+// ListVectors request.
+type ReadExtension struct {
+	// Snapshot reads as of the named snapshot (see CreateSnapshot) instead
+	// of the newest generation.
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // QueryResponseExtension is the `vectorbucket` object of a QueryVectors

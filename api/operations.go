@@ -186,6 +186,8 @@ type GetVectorsRequest struct {
 	Keys           []string `json:"keys"`
 	ReturnData     bool     `json:"returnData,omitempty"`
 	ReturnMetadata bool     `json:"returnMetadata,omitempty"`
+	// Vectorbucket holds opt-in extensions (see api/extensions.go).
+	Vectorbucket *ReadExtension `json:"vectorbucket,omitempty"`
 }
 
 // GetVectorsResponse is the output of GetVectors.
@@ -203,6 +205,8 @@ type ListVectorsRequest struct {
 	SegmentIndex   int    `json:"segmentIndex,omitempty"`
 	ReturnData     bool   `json:"returnData,omitempty"`
 	ReturnMetadata bool   `json:"returnMetadata,omitempty"`
+	// Vectorbucket holds opt-in extensions (see api/extensions.go).
+	Vectorbucket *ReadExtension `json:"vectorbucket,omitempty"`
 }
 
 // ListVectorsResponse is the output of ListVectors.
