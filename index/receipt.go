@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -58,7 +59,8 @@ func (ix *Index) readViewCounted(ctx context.Context, stats *QueryStats) (*view,
 // probed `probed` of the n neighborhoods of m: the calibration curve of the
 // last full build at that probe count (scaled from the neighborhood count it
 // was measured on, less calibrationOptimism), or, without a curve, the
-// target the default probe counts are chosen for. Every vector of the WAL
+// target the default probe counts are chosen for. It is rounded to four
+// decimals. Every vector of the WAL
 // tail is scored, so the estimate is the mean over indexed and WAL vectors
 // weighted by their counts. An exact query, and a prefiltered one (it
 // searched every matching vector), expect 1.
@@ -98,5 +100,7 @@ func estimateRecall(stats *QueryStats, m *manifest) float64 {
 		indexed := m.nbhdCount()
 		est = (est*float64(indexed) + float64(w)) / float64(indexed+w)
 	}
-	return min(1, est)
+	// Four decimals: the estimate is no finer, and the figure reads the
+	// same in the JSON receipt and its header.
+	return min(1, math.Round(est*1e4)/1e4)
 }
