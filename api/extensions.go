@@ -1,5 +1,11 @@
 package api
 
+import (
+	"encoding/json"
+
+	"github.com/vectorbucket/vectorbucket/index/metadata"
+)
+
 // This file holds the opt-in extension objects that travel in the
 // `vectorbucket` field of request and response bodies (see
 // docs/extensions.md). A client that omits the field gets exactly the
@@ -25,7 +31,47 @@ type ReadExtension struct {
 	// Snapshot reads as of the named snapshot (see CreateSnapshot) instead
 	// of the newest generation.
 	Snapshot string `json:"snapshot,omitempty"`
+	// Filter (ListVectors only; GetVectors refuses it) is a metadata
+	// filter document in the QueryVectors filter language: a page then
+	// holds only the matching vectors (possibly fewer than maxResults, even
+	// none, with a nextToken that continues the listing).
+	Filter json.RawMessage `json:"filter,omitempty"`
 }
+
+// DeleteVectorsExtension is the `vectorbucket` object of a DeleteVectors
+// request.
+type DeleteVectorsExtension struct {
+	// Filter deletes every vector whose metadata matches this filter
+	// document (QueryVectors filter language) instead of listed keys; the
+	// request must then have no keys.
+	Filter json.RawMessage `json:"filter,omitempty"`
+}
+
+// DeleteVectorsResponseExtension is the `vectorbucket` object of a
+// DeleteVectors answer to a delete by filter.
+type DeleteVectorsResponseExtension struct {
+	// Deleted is the number of vectors the filter matched and deleted.
+	Deleted int `json:"deleted"`
+}
+
+// CreateIndexExtension is the `vectorbucket` object of a CreateIndex
+// request.
+type CreateIndexExtension struct {
+	// DistanceMetric may be "dotproduct" (distance −(a·b)), or a core
+	// metric; the core distanceMetric may then be omitted, and must agree
+	// when given.
+	DistanceMetric DistanceMetric `json:"distanceMetric,omitempty"`
+	// MaxFilterableMetadataBytes is the index's filterable-metadata budget
+	// per vector, MinFilterableMetadataBudget-MaxFilterableMetadataBudget
+	// (0: the S3 Vectors limit, MaxFilterableBytes).
+	MaxFilterableMetadataBytes int `json:"maxFilterableMetadataBytes,omitempty"`
+}
+
+// Bounds of CreateIndexExtension.MaxFilterableMetadataBytes.
+const (
+	MinFilterableMetadataBudget = metadata.MinFilterableLimit
+	MaxFilterableMetadataBudget = metadata.MaxFilterableLimit
+)
 
 // QueryResponseExtension is the `vectorbucket` object of a QueryVectors
 // answer.

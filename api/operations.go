@@ -132,6 +132,8 @@ type CreateIndexRequest struct {
 	MetadataConfiguration   *MetadataConfiguration   `json:"metadataConfiguration,omitempty"`
 	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration,omitempty"`
 	Tags                    map[string]string        `json:"tags,omitempty"`
+	// Vectorbucket holds opt-in extensions (see api/extensions.go).
+	Vectorbucket *CreateIndexExtension `json:"vectorbucket,omitempty"`
 }
 
 // CreateIndexResponse is the output of CreateIndex.
@@ -215,10 +217,20 @@ type ListVectorsResponse struct {
 	NextToken string             `json:"nextToken,omitempty"`
 }
 
-// DeleteVectorsRequest is the input of DeleteVectors (1–500 keys).
+// DeleteVectorsRequest is the input of DeleteVectors (1–500 keys, or no
+// keys and a vectorbucket.filter).
 type DeleteVectorsRequest struct {
 	IndexRef
-	Keys []string `json:"keys"`
+	Keys []string `json:"keys,omitempty"`
+	// Vectorbucket holds opt-in extensions (see api/extensions.go).
+	Vectorbucket *DeleteVectorsExtension `json:"vectorbucket,omitempty"`
+}
+
+// DeleteVectorsResponse is the output of DeleteVectors: {} for a delete by
+// keys, as in S3 Vectors.
+type DeleteVectorsResponse struct {
+	// Vectorbucket answers a delete by filter.
+	Vectorbucket *DeleteVectorsResponseExtension `json:"vectorbucket,omitempty"`
 }
 
 // QueryVectorsRequest is the input of QueryVectors. Filter is the raw filter

@@ -36,6 +36,9 @@ type DistanceMetric string
 const (
 	// Cosine ranks by cosine distance, 1 − cosine similarity, in [0, 2].
 	Cosine DistanceMetric = "cosine"
+	// DotProduct ranks by −(a·b), smaller nearer (a vectorbucket extension,
+	// chosen with CreateIndexExtension.DistanceMetric).
+	DotProduct DistanceMetric = "dotproduct"
 	// Euclidean ranks by straight-line (L2) distance.
 	Euclidean DistanceMetric = "euclidean"
 )

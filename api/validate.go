@@ -275,8 +275,20 @@ func (r *CreateIndexRequest) Validate() *Error {
 	if r.Dimension < MinDimension || r.Dimension > MaxDimension {
 		f.add("dimension", "must be between %d and %d", MinDimension, MaxDimension)
 	}
-	if r.DistanceMetric != Cosine && r.DistanceMetric != Euclidean {
+	if x := r.Vectorbucket; x != nil && x.DistanceMetric != "" {
+		switch {
+		case x.DistanceMetric != Cosine && x.DistanceMetric != Euclidean && x.DistanceMetric != DotProduct:
+			f.add("vectorbucket.distanceMetric", "must be cosine, euclidean or dotproduct")
+		case r.DistanceMetric != "" && r.DistanceMetric != x.DistanceMetric:
+			f.add("distanceMetric", "is %q but vectorbucket.distanceMetric is %q: omit one or make them agree", r.DistanceMetric, x.DistanceMetric)
+		}
+	} else if r.DistanceMetric != Cosine && r.DistanceMetric != Euclidean {
 		f.add("distanceMetric", "must be cosine or euclidean")
+	}
+	if x := r.Vectorbucket; x != nil && x.MaxFilterableMetadataBytes != 0 {
+		if b := x.MaxFilterableMetadataBytes; b < MinFilterableMetadataBudget || b > MaxFilterableMetadataBudget {
+			f.add("vectorbucket.maxFilterableMetadataBytes", "must be between %d and %d", MinFilterableMetadataBudget, MaxFilterableMetadataBudget)
+		}
 	}
 	if mc := r.MetadataConfiguration; mc != nil {
 		keys := mc.NonFilterableMetadataKeys
@@ -298,6 +310,15 @@ func (r *CreateIndexRequest) Validate() *Error {
 	f.encryption(r.EncryptionConfiguration)
 	f.tags(r.Tags, false)
 	return f.err()
+}
+
+// Metric is the index's distance metric: vectorbucket.distanceMetric when
+// given, else distanceMetric.
+func (r *CreateIndexRequest) Metric() DistanceMetric {
+	if x := r.Vectorbucket; x != nil && x.DistanceMetric != "" {
+		return x.DistanceMetric
+	}
+	return r.DistanceMetric
 }
 
 // Validate implements Validator.
@@ -353,6 +374,9 @@ func (r *GetVectorsRequest) Validate() *Error {
 	var f fields
 	r.check(&f)
 	f.vectorKeys(r.Keys, MaxGetVectors)
+	if x := r.Vectorbucket; x != nil && len(x.Filter) > 0 {
+		f.add("vectorbucket.filter", "is accepted by ListVectors and DeleteVectors, not GetVectors")
+	}
 	return f.err()
 }
 
@@ -381,8 +405,20 @@ func (r *ListVectorsRequest) Validate() *Error {
 func (r *DeleteVectorsRequest) Validate() *Error {
 	var f fields
 	r.check(&f)
-	f.vectorKeys(r.Keys, MaxDeleteVectors)
+	if r.ByFilter() {
+		if len(r.Keys) > 0 {
+			f.add("keys", "must be omitted when vectorbucket.filter selects the vectors to delete")
+		}
+	} else {
+		f.vectorKeys(r.Keys, MaxDeleteVectors)
+	}
 	return f.err()
+}
+
+// ByFilter reports whether the request deletes by vectorbucket.filter
+// instead of by keys.
+func (r *DeleteVectorsRequest) ByFilter() bool {
+	return r.Vectorbucket != nil && len(r.Vectorbucket.Filter) > 0
 }
 
 // Validate implements Validator. The filter is compiled (and validated) by

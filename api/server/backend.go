@@ -45,6 +45,10 @@ type Backend interface {
 	ListVectors(ctx context.Context, bucket, index string, o ListOptions) ([]api.ListOutputVector, string, error)
 	// DeleteVectors removes keys; absent keys are ignored.
 	DeleteVectors(ctx context.Context, bucket, index string, keys []string) error
+	// DeleteVectorsMatching removes every vector whose metadata matches
+	// the filter document, atomically, and returns how many it removed (a
+	// vectorbucket extension).
+	DeleteVectorsMatching(ctx context.Context, bucket, index string, filter []byte) (int, error)
 	// QueryVectors returns up to q.TopK results, nearest first, and the
 	// index's metric.
 	QueryVectors(ctx context.Context, bucket, index string, q Query) ([]api.QueryOutputVector, api.DistanceMetric, error)
@@ -75,6 +79,9 @@ type ListOptions struct {
 	Token        string
 	SegmentCount int // 0: 1
 	SegmentIndex int
+	// Filter (the request's vectorbucket.filter; nil for none) keeps only
+	// vectors whose metadata matches it.
+	Filter []byte
 }
 
 // Query is one QueryVectors request as the backend sees it: the whole

@@ -61,6 +61,7 @@ func (s *Server) listVectors(ctx context.Context, _ *gin.Context, body []byte) (
 		Token:        req.NextToken,
 		SegmentCount: deref(req.SegmentCount),
 		SegmentIndex: req.SegmentIndex,
+		Filter:       listFilter(req.Vectorbucket),
 	}
 	vs, next, err := s.cfg.Backend.ListVectors(ctx, bucket, index, o)
 	if err != nil {
@@ -86,6 +87,9 @@ func (s *Server) deleteVectors(ctx context.Context, _ *gin.Context, body []byte)
 		return nil, err
 	}
 	defer done()
+	if req.ByFilter() {
+		return s.deleteByFilter(ctx, bucket, index, req.Vectorbucket.Filter)
+	}
 	return api.Empty{}, s.cfg.Backend.DeleteVectors(ctx, bucket, index, req.Keys)
 }
 

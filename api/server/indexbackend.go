@@ -124,11 +124,14 @@ func (b *indexBackend) DeleteBucketPolicy(ctx context.Context, bucket string) er
 }
 
 func (b *indexBackend) CreateIndex(ctx context.Context, bucket string, req *api.CreateIndexRequest) (api.Index, error) {
-	m, err := neighborhoods.ParseMetric(string(req.DistanceMetric))
+	m, err := neighborhoods.ParseMetric(string(req.Metric()))
 	if err != nil {
 		return api.Index{}, api.Invalid("distanceMetric", "must be cosine or euclidean")
 	}
 	cfg := index.IndexConfig{DataType: string(req.DataType), Dimension: req.Dimension, Metric: m, Encryption: encryptionIn(req.EncryptionConfiguration)}
+	if x := req.Vectorbucket; x != nil {
+		cfg.MaxFilterableMetadataBytes = x.MaxFilterableMetadataBytes
+	}
 	if req.MetadataConfiguration != nil {
 		cfg.NonFilterableKeys = req.MetadataConfiguration.NonFilterableMetadataKeys
 	}
@@ -271,6 +274,7 @@ func (b *indexBackend) list(ctx context.Context, ix *index.Index, o ListOptions)
 	return ix.List(ctx, index.ListVectorsOptions{
 		GetOptions: index.GetOptions{ReturnData: o.Data, ReturnMetadata: o.Metadata},
 		MaxResults: max, Token: o.Token, SegmentCount: o.SegmentCount, SegmentIndex: o.SegmentIndex,
+		Filter: o.Filter,
 	})
 }
 
