@@ -16,18 +16,21 @@ type QueryOptions struct {
 	Exact bool
 }
 
-// Apply sets in's vectorbucket object from o (nil for the zero value).
+// Apply sets o's members of in's vectorbucket object, keeping the others
+// (a snapshot, say); the zero value leaves in as it is.
 func (o QueryOptions) Apply(in *api.QueryVectorsRequest) {
 	if o == (QueryOptions{}) {
-		in.Vectorbucket = nil
 		return
 	}
-	x := &api.QueryExtension{Receipt: o.Receipt, Exact: o.Exact}
+	if in.Vectorbucket == nil {
+		in.Vectorbucket = &api.QueryExtension{}
+	}
+	x := in.Vectorbucket
+	x.Receipt, x.Exact = o.Receipt, o.Exact
 	if o.TargetRecall != 0 {
 		t := o.TargetRecall
 		x.TargetRecall = &t
 	}
-	in.Vectorbucket = x
 }
 
 // ReceiptOf returns the receipt of a QueryVectors answer, or nil when the

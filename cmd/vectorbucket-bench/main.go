@@ -37,6 +37,7 @@ Usage: vectorbucket-bench <command> [flags]   (or: vectorbucket <command> [flags
 Commands:
   bench     measure recall and QPS against hnswlib, faiss and LanceDB (ann-benchmarks protocol)
   datasets  list or install the data sets the bench uses
+  targets   measure asked vs achieved recall for recall targets (query receipts)
 
 "vectorbucket-bench <command> --help" explains a command and its flags;
 "vectorbucket-bench --version" prints the version.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "datasets":
 		return runDatasets(ctx, args[1:], stdout, stderr)
+	case "targets":
+		return runTargets(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "vectorbucket-bench: unknown command %q\n\n", args[0])
 	usage(stderr)

@@ -295,11 +295,17 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var vector, key, filter string
 	var topK int
 	var metadata bool
-	fs := newFlags("query", "query --bucket B --index I (--vector V | --key K) [--top-k K] [--filter JSON]",
+	var receipt, exact bool
+	var targetRecall float64
+	fs := newFlags("query", "query --bucket B --index I (--vector V | --key K) [--top-k K] [--filter JSON] [--receipt] [--target-recall F | --exact]",
 		`Prints the topK nearest vectors, nearest first, with their distances.
 --key K queries with the vector stored under K (the results include K
 itself, at distance 0, unless a filter excludes it).
-A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]}}.`, stdout, stderr)
+A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]}}.
+--receipt prints what the query did (neighborhoods probed, vectors scored,
+store and cache reads, estimated recall) after the table, or as "receipt"
+in the JSON; --target-recall and --exact tune the search (vectorbucket
+extensions, see docs/extensions.md).`, stdout, stderr)
 	cf.add(fs)
 	ixf.add(fs)
 	out.add(fs)
@@ -308,6 +314,9 @@ A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]
 	fs.IntVar(&topK, "top-k", 10, "number of results, 1-10000")
 	fs.StringVar(&filter, "filter", "", "metadata filter (JSON)")
 	fs.BoolVar(&metadata, "metadata", true, "include the metadata of each result")
+	fs.BoolVar(&receipt, "receipt", false, "print the query receipt")
+	fs.Float64Var(&targetRecall, "target-recall", 0, "recall@10 the planner should aim at, 0.8-1 (default: the index's)")
+	fs.BoolVar(&exact, "exact", false, "search every vector (brute force)")
 	pos, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -330,6 +339,8 @@ A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]
 		return usagef(stderr, "query", "--top-k %d is out of range; use 1-%d", topK, api.MaxTopK)
 	case filter != "" && !json.Valid([]byte(filter)):
 		return usagef(stderr, "query", "--filter is not valid JSON: %s", filter)
+	case targetRecall != 0 && (targetRecall < api.MinTargetRecall || targetRecall > api.MaxTargetRecall):
+		return usagef(stderr, "query", "--target-recall %g is out of range; use %g-%g", targetRecall, api.MinTargetRecall, api.MaxTargetRecall)
 	}
 	var q []float32
 	if vector != "" {
@@ -355,7 +366,8 @@ A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]
 	if filter != "" {
 		req.Filter = json.RawMessage(filter)
 	}
-	res, metric, err := c.QueryAll(ctx, req)
+	client.QueryOptions{Receipt: receipt, TargetRecall: targetRecall, Exact: exact}.Apply(req)
+	res, metric, rc, err := queryAllReceipt(ctx, c, req)
 	if err != nil {
 		return friendly(err, cf.endpoint)
 	}
@@ -363,10 +375,17 @@ A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]
 		res = []api.QueryOutputVector{}
 	}
 	if out.json() {
-		return printJSON(stdout, map[string]any{"distanceMetric": metric, "vectors": res})
+		doc := map[string]any{"distanceMetric": metric, "vectors": res}
+		if receipt {
+			doc["receipt"] = rc
+		}
+		return printJSON(stdout, doc)
 	}
 	if len(res) == 0 {
 		fmt.Fprintln(stderr, "no results")
+		if receipt {
+			printReceipt(stdout, rc)
+		}
 		return nil
 	}
 	h := []string{"RANK", "KEY", "DISTANCE (" + string(metric) + ")"}
@@ -385,5 +404,11 @@ A filter is an S3 Vectors metadata filter, e.g. {"genre":{"$in":["drama","noir"]
 		}
 		t.row(r...)
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if receipt {
+		printReceipt(stdout, rc)
+	}
+	return nil
 }
