@@ -6,8 +6,8 @@
 set -euo pipefail
 # The peer engines (hnswlib, faiss) are exercised by the tests too, so both
 # targets need them; Node.js and npm (for the LanceDB peer and GloVe) ship with
-# the machine image.
-want=(dataset-fashion-mnist libhdf5-dev spin curl python3 gcc systemd
+# the machine image. chromium runs the web console test (api/clients TestConsole).
+want=(dataset-fashion-mnist libhdf5-dev spin curl python3 gcc systemd chromium
 	python3-hnswlib python3-faiss python3-numpy libopenblas0-pthread)
 command -v node >/dev/null 2>&1 || want+=(nodejs)
 command -v npm >/dev/null 2>&1 || want+=(npm)
