@@ -58,6 +58,18 @@ type Backend interface {
 	Tags(ctx context.Context, bucket, index string) (map[string]string, error)
 	TagResource(ctx context.Context, bucket, index string, tags map[string]string) error
 	UntagResource(ctx context.Context, bucket, index string, keys []string) error
+
+	// CreateSnapshot names the newest generation of an index; an existing
+	// name is a conflict. (Snapshots are vectorbucket extensions.)
+	CreateSnapshot(ctx context.Context, bucket, index, name string) (api.Snapshot, error)
+	// ListSnapshots returns one page of an index's snapshots in name order
+	// and the next token.
+	ListSnapshots(ctx context.Context, bucket, index string, page Page) ([]api.Snapshot, string, error)
+	// DeleteSnapshot deletes a snapshot; an absent one is NotFound.
+	DeleteSnapshot(ctx context.Context, bucket, index, name string) error
+	// RestoreSnapshot commits a new generation with the snapshot's
+	// contents and returns its number.
+	RestoreSnapshot(ctx context.Context, bucket, index, name string) (uint64, error)
 }
 
 // Page selects one page of a bucket or index listing.
@@ -70,6 +82,9 @@ type Page struct {
 // Want says which parts of a vector a read returns besides its key.
 type Want struct {
 	Data, Metadata bool
+	// Snapshot, when set, reads as of the named snapshot (the request's
+	// vectorbucket.snapshot).
+	Snapshot string
 }
 
 // ListOptions select one page of one segment of ListVectors.
@@ -98,6 +113,8 @@ type Query struct {
 	// the request's vectorbucket extension.
 	TargetRecall float64
 	Exact        bool
+	// Snapshot, when set, queries as of the named snapshot.
+	Snapshot string
 	// Receipt, when not nil, is filled with what the query did (a backend
 	// that cannot tell leaves it zero); ElapsedMicros is the server's.
 	Receipt *api.QueryReceipt

@@ -36,7 +36,7 @@ func (s *Server) getVectors(ctx context.Context, _ *gin.Context, body []byte) (a
 	if err != nil {
 		return nil, err
 	}
-	vs, err := s.cfg.Backend.GetVectors(ctx, bucket, index, req.Keys, Want{Data: req.ReturnData, Metadata: req.ReturnMetadata})
+	vs, err := s.cfg.Backend.GetVectors(ctx, bucket, index, req.Keys, Want{Data: req.ReturnData, Metadata: req.ReturnMetadata, Snapshot: readSnapshot(req.Vectorbucket)})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (s *Server) listVectors(ctx context.Context, _ *gin.Context, body []byte) (
 		return nil, err
 	}
 	o := ListOptions{
-		Want:         Want{Data: req.ReturnData, Metadata: req.ReturnMetadata},
+		Want:         Want{Data: req.ReturnData, Metadata: req.ReturnMetadata, Snapshot: readSnapshot(req.Vectorbucket)},
 		MaxResults:   deref(req.MaxResults),
 		Token:        req.NextToken,
 		SegmentCount: deref(req.SegmentCount),
@@ -142,6 +142,7 @@ func (s *Server) queryVectors(ctx context.Context, c *gin.Context, body []byte) 
 	wantReceipt := false
 	if x := req.Vectorbucket; x != nil {
 		wantReceipt = x.Receipt
+		q.Snapshot = x.Snapshot
 		q.Exact = x.Exact || (x.TargetRecall != nil && *x.TargetRecall >= api.MaxTargetRecall)
 		if x.TargetRecall != nil {
 			q.TargetRecall = *x.TargetRecall

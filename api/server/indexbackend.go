@@ -221,7 +221,7 @@ func outputOf(v index.Vector, want Want) (api.GetOutputVector, error) {
 func (b *indexBackend) GetVectors(ctx context.Context, bucket, name string, keys []string, want Want) ([]api.GetOutputVector, error) {
 	var vs []index.Vector
 	err := b.withIndex(ctx, bucket, name, func(h *handle) (err error) {
-		vs, err = h.ix.Get(ctx, keys, index.GetOptions{ReturnData: want.Data, ReturnMetadata: want.Metadata})
+		vs, err = h.ix.Get(ctx, keys, index.GetOptions{ReturnData: want.Data, ReturnMetadata: want.Metadata, Snapshot: want.Snapshot})
 		return err
 	})
 	if err != nil {
@@ -272,7 +272,7 @@ func (b *indexBackend) list(ctx context.Context, ix *index.Index, o ListOptions)
 		}
 	}
 	return ix.List(ctx, index.ListVectorsOptions{
-		GetOptions: index.GetOptions{ReturnData: o.Data, ReturnMetadata: o.Metadata},
+		GetOptions: index.GetOptions{ReturnData: o.Data, ReturnMetadata: o.Metadata, Snapshot: o.Snapshot},
 		MaxResults: max, Token: o.Token, SegmentCount: o.SegmentCount, SegmentIndex: o.SegmentIndex,
 		Filter: o.Filter,
 	})
@@ -289,7 +289,7 @@ func (b *indexBackend) QueryVectors(ctx context.Context, bucket, name string, q 
 	)
 	err := b.withIndex(ctx, bucket, name, func(h *handle) error {
 		r, st, err := h.ix.Query(ctx, index.QueryRequest{Vector: q.Vector, TopK: q.TopK, Filter: q.Filter, ReturnMetadata: q.ReturnMetadata,
-			TargetRecall: q.TargetRecall, Exact: q.Exact})
+			TargetRecall: q.TargetRecall, Exact: q.Exact, Snapshot: q.Snapshot})
 		if err != nil {
 			return err
 		}
@@ -343,4 +343,48 @@ func (b *indexBackend) TagResource(ctx context.Context, bucket, name string, tag
 
 func (b *indexBackend) UntagResource(ctx context.Context, bucket, name string, keys []string) error {
 	return b.db.UntagResource(ctx, b.arn(bucket, name), keys)
+}
+
+func snapshotOf(sn index.Snapshot) api.Snapshot {
+	return api.Snapshot{Name: sn.Name, CreatedAt: api.TimestampOf(sn.Created), Generation: sn.Seq, VectorCount: sn.VectorCount}
+}
+
+func (b *indexBackend) CreateSnapshot(ctx context.Context, bucket, name, snapshot string) (api.Snapshot, error) {
+	var out api.Snapshot
+	err := b.withIndex(ctx, bucket, name, func(h *handle) error {
+		sn, err := h.ix.CreateSnapshot(ctx, snapshot)
+		out = snapshotOf(sn)
+		return err
+	})
+	return out, err
+}
+
+func (b *indexBackend) ListSnapshots(ctx context.Context, bucket, name string, p Page) ([]api.Snapshot, string, error) {
+	var (
+		out  []api.Snapshot
+		next string
+	)
+	err := b.withIndex(ctx, bucket, name, func(h *handle) error {
+		sns, n, err := h.ix.ListSnapshots(ctx, index.ListOptions{MaxResults: p.MaxResults, Token: p.Token})
+		out = out[:0] // fn may run twice (a stale handle)
+		for _, sn := range sns {
+			out = append(out, snapshotOf(sn))
+		}
+		next = n
+		return err
+	})
+	return out, next, err
+}
+
+func (b *indexBackend) DeleteSnapshot(ctx context.Context, bucket, name, snapshot string) error {
+	return b.withIndex(ctx, bucket, name, func(h *handle) error { return h.ix.DeleteSnapshot(ctx, snapshot) })
+}
+
+func (b *indexBackend) RestoreSnapshot(ctx context.Context, bucket, name, snapshot string) (uint64, error) {
+	var gen uint64
+	err := b.withIndex(ctx, bucket, name, func(h *handle) (err error) {
+		gen, err = h.ix.RestoreSnapshot(ctx, snapshot)
+		return err
+	})
+	return gen, err
 }

@@ -93,6 +93,9 @@ func queryFingerprint(bucket, index string, q *Query) string {
 			h.Write([]byte{1})
 		}
 	}
+	if q.Snapshot != "" {
+		put("snapshot:" + q.Snapshot)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 

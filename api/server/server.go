@@ -232,6 +232,10 @@ func (s *Server) routes() *gin.Engine {
 		}
 		add(http.MethodPost, "/"+op, op, h)
 	}
+	snapshots := s.snapshotOps() // vectorbucket extensions (handlers_snapshots.go)
+	for _, op := range api.SnapshotOperations {
+		add(http.MethodPost, "/"+op, op, snapshots[op])
+	}
 	add(http.MethodGet, "/tags/*arn", api.OpListTagsForResource, s.listTagsForResource)
 	add(http.MethodPost, "/tags/*arn", api.OpTagResource, s.tagResource)
 	add(http.MethodDelete, "/tags/*arn", api.OpUntagResource, s.untagResource)

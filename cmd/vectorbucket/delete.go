@@ -61,7 +61,7 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		keys = uniq(keys)
 		var got []api.GetOutputVector
-		if got, err = getAll(ctx, c, ref, keys, false, false); err == nil {
+		if got, err = getAll(ctx, c, ref, keys, false, false, nil); err == nil {
 			notFound = missing(keys, got)
 			present := make([]string, 0, len(got))
 			for _, v := range got {

@@ -4,6 +4,7 @@
 //	vectorbucket serve [flags]            run the S3 Vectors API server
 //	vectorbucket buckets create|list|delete
 //	vectorbucket indexes create|list|delete
+//	vectorbucket snapshots create|list|delete|restore
 //	vectorbucket put | import | get | list | query
 //
 // Every command explains itself with --help.
@@ -33,6 +34,7 @@ func commands() []command {
 		{"serve", "run the S3 Vectors API server", runServe},
 		{"buckets", "create, list or delete vector buckets", runBuckets},
 		{"indexes", "create, list or delete vector indexes", runIndexes},
+		{"snapshots", "create, list, delete or restore snapshots of an index", runSnapshots},
 		{"put", "put one vector", runPut},
 		{"import", "bulk-load vectors from fvecs, JSONL, Parquet or Arrow files", runImport},
 		{"get", "get vectors by key", runGet},
