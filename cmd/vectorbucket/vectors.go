@@ -84,10 +84,10 @@ func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // getAll fetches keys in GetVectors batches of 100, in the order given.
-func getAll(ctx context.Context, c *client.Client, ref api.IndexRef, keys []string, data, metadata bool) ([]api.GetOutputVector, error) {
+func getAll(ctx context.Context, c *client.Client, ref api.IndexRef, keys []string, data, metadata bool, at *api.ReadExtension) ([]api.GetOutputVector, error) {
 	var all []api.GetOutputVector
 	for chunk := range slices.Chunk(keys, api.MaxGetVectors) {
-		res, err := c.GetVectors(ctx, &api.GetVectorsRequest{IndexRef: ref, Keys: chunk, ReturnData: data, ReturnMetadata: metadata})
+		res, err := c.GetVectors(ctx, &api.GetVectorsRequest{IndexRef: ref, Keys: chunk, ReturnData: data, ReturnMetadata: metadata, Vectorbucket: at})
 		if err != nil {
 			return nil, err
 		}
@@ -124,6 +124,8 @@ stderr (table) or left out (json: an array of the vectors found).`, stdout, stde
 	out.add(fs)
 	fs.BoolVar(&data, "data", false, "include the vector data")
 	fs.BoolVar(&metadata, "metadata", true, "include the metadata")
+	var snap snapshotFlag
+	snap.add(fs)
 	keys, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -142,7 +144,7 @@ stderr (table) or left out (json: an array of the vectors found).`, stdout, stde
 	if err != nil {
 		return err
 	}
-	got, err := getAll(ctx, c, ref, keys, data, metadata)
+	got, err := getAll(ctx, c, ref, keys, data, metadata, snap.read())
 	if err != nil {
 		return friendly(err, cf.endpoint)
 	}
@@ -208,6 +210,8 @@ Tables are aligned in blocks of 10,000 rows.`, stdout, stderr)
 	fs.BoolVar(&data, "data", false, "include the vector data")
 	fs.BoolVar(&metadata, "metadata", false, "include the metadata")
 	fs.IntVar(&limit, "limit", 0, "stop after this many vectors (0: all)")
+	var snap snapshotFlag
+	snap.add(fs)
 	pos, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -229,17 +233,17 @@ Tables are aligned in blocks of 10,000 rows.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	return friendly(listVectors(ctx, c, ref, data, metadata, limit, out.format, stdout, stderr), cf.endpoint)
+	return friendly(listVectors(ctx, c, ref, data, metadata, limit, out.format, stdout, stderr, snap.read()), cf.endpoint)
 }
 
-func listVectors(ctx context.Context, c *client.Client, ref api.IndexRef, data, metadata bool, limit int, format string, stdout, stderr io.Writer) error {
+func listVectors(ctx context.Context, c *client.Client, ref api.IndexRef, data, metadata bool, limit int, format string, stdout, stderr io.Writer, at *api.ReadExtension) error {
 	enc := json.NewEncoder(stdout)
 	var t *table
 	n := 0
 	if format == outJSON {
 		io.WriteString(stdout, "[")
 	}
-	for v, err := range c.AllVectors(ctx, &api.ListVectorsRequest{IndexRef: ref, ReturnData: data, ReturnMetadata: metadata}) {
+	for v, err := range c.AllVectors(ctx, &api.ListVectorsRequest{IndexRef: ref, ReturnData: data, ReturnMetadata: metadata, Vectorbucket: at}) {
 		if err != nil {
 			return err
 		}
@@ -314,6 +318,8 @@ extensions, see docs/extensions.md).`, stdout, stderr)
 	fs.IntVar(&topK, "top-k", 10, "number of results, 1-10000")
 	fs.StringVar(&filter, "filter", "", "metadata filter (JSON)")
 	fs.BoolVar(&metadata, "metadata", true, "include the metadata of each result")
+	var snap snapshotFlag
+	snap.add(fs)
 	fs.BoolVar(&receipt, "receipt", false, "print the query receipt")
 	fs.Float64Var(&targetRecall, "target-recall", 0, "recall@10 the planner should aim at, 0.8-1 (default: the index's)")
 	fs.BoolVar(&exact, "exact", false, "search every vector (brute force)")
@@ -353,7 +359,7 @@ extensions, see docs/extensions.md).`, stdout, stderr)
 		return err
 	}
 	if key != "" {
-		got, err := getAll(ctx, c, ref, []string{key}, true, false)
+		got, err := getAll(ctx, c, ref, []string{key}, true, false, snap.read())
 		if err != nil {
 			return friendly(err, cf.endpoint)
 		}
@@ -365,6 +371,9 @@ extensions, see docs/extensions.md).`, stdout, stderr)
 	req := &api.QueryVectorsRequest{IndexRef: ref, TopK: topK, QueryVector: api.Float32Vector(q), ReturnDistance: true, ReturnMetadata: metadata}
 	if filter != "" {
 		req.Filter = json.RawMessage(filter)
+	}
+	if snap.name != "" {
+		client.QueryAsOfSnapshot(req, snap.name)
 	}
 	client.QueryOptions{Receipt: receipt, TargetRecall: targetRecall, Exact: exact}.Apply(req)
 	res, metric, rc, err := queryAllReceipt(ctx, c, req)
