@@ -222,17 +222,19 @@ func bucketsDo(ctx context.Context, c *client.Client, sub, name, prefix string, 
 type indexOpts struct {
 	bucket, prefix, metric, nonFilterable string
 	dim                                   int
+	maxFilterable                         int // --max-filterable-bytes
 	count                                 bool
 	out                                   outputFlag
 }
 
 // validMetrics are the --metric values.
-var validMetrics = []string{string(api.Cosine), string(api.Euclidean)}
+var validMetrics = []string{string(api.Cosine), string(api.Euclidean), string(api.DotProduct)}
 
 func runIndexes(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const help = `Manage vector indexes.
 
-  indexes create --bucket B --dimension N [--metric cosine|euclidean] [--non-filterable k1,k2] NAME
+  indexes create --bucket B --dimension N [--metric cosine|euclidean|dotproduct]
+                 [--non-filterable k1,k2] [--max-filterable-bytes N] NAME
   indexes list --bucket B [--prefix P]
   indexes get --bucket B [--count] NAME
   indexes delete --bucket B NAME
@@ -240,7 +242,11 @@ func runIndexes(ctx context.Context, args []string, stdout, stderr io.Writer) er
 "indexes get" shows the name, dimension, distance metric, data type,
 non-filterable metadata keys and creation time. The S3 Vectors API reports
 no vector count, so --count counts the vectors by listing every key (one
-ListVectors request per 1,000 vectors).`
+ListVectors request per 1,000 vectors).
+
+--metric dotproduct (distance −(a·b)) and --max-filterable-bytes (a
+filterable-metadata budget of 2048-65536 bytes per vector instead of 2048)
+are vectorbucket extensions (docs/extensions.md).`
 	var cf clientFlags
 	var o indexOpts
 	fs := newFlags("indexes", "indexes create|list|get|delete --bucket B [flags] [NAME]", help, stdout, stderr)
@@ -249,7 +255,8 @@ ListVectors request per 1,000 vectors).`
 	fs.StringVar(&o.bucket, "bucket", "", "vector bucket name (required)")
 	fs.StringVar(&o.prefix, "prefix", "", "list: only indexes whose name starts with this")
 	fs.IntVar(&o.dim, "dimension", 0, "create: vector dimension, 1-4096 (required)")
-	fs.StringVar(&o.metric, "metric", "cosine", "create: distance metric, cosine or euclidean")
+	fs.StringVar(&o.metric, "metric", "cosine", "create: distance metric, cosine, euclidean or dotproduct")
+	fs.IntVar(&o.maxFilterable, "max-filterable-bytes", 0, "create: filterable metadata budget per vector, 2048-65536 (default 2048)")
 	fs.StringVar(&o.nonFilterable, "non-filterable", "", "create: comma-separated metadata keys that are stored but not filterable")
 	fs.BoolVar(&o.count, "count", false, "get: count the vectors by listing them all (slow on big indexes)")
 	sub, pos, err := subcommand(fs, "indexes", args, []string{"create", "list", "get", "delete"}, stdout, stderr)
@@ -310,6 +317,9 @@ func (o *indexOpts) createRequest(stderr io.Writer, name string) (*api.CreateInd
 	}
 	req := &api.CreateIndexRequest{BucketRef: api.BucketRef{VectorBucketName: o.bucket}, IndexName: name,
 		DataType: api.DataTypeFloat32, Dimension: o.dim, DistanceMetric: api.DistanceMetric(o.metric)}
+	if err := o.createExtensions(stderr, req); err != nil {
+		return nil, err
+	}
 	if o.nonFilterable != "" {
 		keys := strings.Split(o.nonFilterable, ",")
 		for i, k := range keys {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -10,25 +11,29 @@ import (
 	"github.com/vectorbucket/vectorbucket/api/client"
 )
 
-const deleteHelp = `Deletes the vectors with the given keys, or every vector of the index
-with --all (nothing is deleted without KEYs or --all).
+const deleteHelp = `Deletes the vectors with the given keys, every vector of the index with
+--all, or every vector whose metadata matches a filter with --filter JSON
+(nothing is deleted without KEYs, --all or --filter).
 
 With KEYs, the keys that do not exist are reported and the count is of the
 vectors that existed. --all lists every key first (ListVectors, following
 all pages), then deletes them in DeleteVectors batches of 500; vectors put
-while it runs may survive it.`
+while it runs may survive it. --filter (a vectorbucket extension, the
+QueryVectors filter language) deletes all matches in one atomic request.`
 
 func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cf clientFlags
 	var ixf indexFlags
 	var out outputFlag
 	var all, quiet bool
-	fs := newFlags("delete", "delete --bucket B --index I (KEY... | --all)", deleteHelp, stdout, stderr)
+	var filter string
+	fs := newFlags("delete", "delete --bucket B --index I (KEY... | --all | --filter JSON)", deleteHelp, stdout, stderr)
 	cf.add(fs)
 	ixf.add(fs)
 	out.add(fs)
 	fs.BoolVar(&all, "all", false, "delete every vector of the index")
 	fs.BoolVar(&quiet, "quiet", false, "--all: no progress on stderr")
+	fs.StringVar(&filter, "filter", "", "delete every vector whose metadata matches this filter (JSON)")
 	keys, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -40,7 +45,11 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := checkDeleteFilter(stderr, filter, all, len(keys) > 0); err != nil {
+		return err
+	}
 	switch {
+	case filter != "":
 	case all && len(keys) > 0:
 		return usagef(stderr, "delete", "give KEYs or --all, not both")
 	case !all && len(keys) == 0:
@@ -52,7 +61,9 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var deleted int
 	var notFound []string
-	if all {
+	if filter != "" {
+		deleted, err = c.DeleteVectorsMatching(ctx, ref, json.RawMessage(filter))
+	} else if all {
 		progress := stderr
 		if quiet || out.json() {
 			progress = io.Discard

@@ -200,9 +200,12 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var out outputFlag
 	var data, metadata bool
 	var limit int
-	fs := newFlags("list", "list --bucket B --index I [--data] [--metadata] [--limit N]",
+	var filter string
+	fs := newFlags("list", "list --bucket B --index I [--data] [--metadata] [--limit N] [--filter JSON]",
 		`Lists the vectors of an index, following every page: a table of keys,
 a JSON array (--output json), or one JSON object per line (--output jsonl).
+--filter lists only the vectors whose metadata matches a filter (a
+vectorbucket extension; the QueryVectors filter language).
 Tables are aligned in blocks of 10,000 rows.`, stdout, stderr)
 	cf.add(fs)
 	ixf.add(fs)
@@ -210,6 +213,7 @@ Tables are aligned in blocks of 10,000 rows.`, stdout, stderr)
 	fs.BoolVar(&data, "data", false, "include the vector data")
 	fs.BoolVar(&metadata, "metadata", false, "include the metadata")
 	fs.IntVar(&limit, "limit", 0, "stop after this many vectors (0: all)")
+	fs.StringVar(&filter, "filter", "", "only vectors whose metadata matches this filter (JSON)")
 	var snap snapshotFlag
 	snap.add(fs)
 	pos, err := parseArgs(fs, args, stdout)
@@ -229,11 +233,14 @@ Tables are aligned in blocks of 10,000 rows.`, stdout, stderr)
 	if limit < 0 {
 		return usagef(stderr, "list", "--limit must be 0 or more")
 	}
+	if filter != "" && !json.Valid([]byte(filter)) {
+		return usagef(stderr, "list", "--filter is not valid JSON: %s", filter)
+	}
 	c, err := cf.client()
 	if err != nil {
 		return err
 	}
-	return friendly(listVectors(ctx, c, ref, data, metadata, limit, out.format, stdout, stderr, snap.read()), cf.endpoint)
+	return friendly(listVectors(ctx, c, ref, data, metadata, limit, out.format, stdout, stderr, listFilterExt(snap.read(), filter)), cf.endpoint)
 }
 
 func listVectors(ctx context.Context, c *client.Client, ref api.IndexRef, data, metadata bool, limit int, format string, stdout, stderr io.Writer, at *api.ReadExtension) error {
