@@ -361,7 +361,7 @@ func (r *PutVectorsRequest) Validate() *Error {
 			f.add(p+".key", "%s", msg)
 		}
 		f.vectorSyntax(p+".data", &v.Data)
-		f = append(f, checkMetadata(p+".metadata", v.Metadata, nil, false)...)
+		f = append(f, checkMetadata(p+".metadata", v.Metadata, nil, false, 0)...)
 		if len(f) > 100 { // enough to act on; keep the message bounded
 			break
 		}
@@ -474,10 +474,18 @@ func CheckVector(path string, v *VectorData, dim int, metric DistanceMetric) *Va
 // PutVectorsRequest.Validate checks all but the filterable size, which
 // depends on the index.
 func CheckMetadata(path string, md Metadata, nonFilterable func(string) bool) []ValidationField {
-	return checkMetadata(path, md, nonFilterable, true)
+	return checkMetadata(path, md, nonFilterable, true, 0)
 }
 
-func checkMetadata(path string, md Metadata, nonFilterable func(string) bool, filterableLimit bool) []ValidationField {
+// CheckMetadataLimit is CheckMetadata for an index with a filterable budget
+// of maxFilterable bytes (CreateIndexExtension.MaxFilterableMetadataBytes;
+// 0 means MaxFilterableBytes), by the same rule the index applies
+// (metadata.CheckLimit).
+func CheckMetadataLimit(path string, md Metadata, nonFilterable func(string) bool, maxFilterable int) []ValidationField {
+	return checkMetadata(path, md, nonFilterable, true, maxFilterable)
+}
+
+func checkMetadata(path string, md Metadata, nonFilterable func(string) bool, filterableLimit bool, maxFilterable int) []ValidationField {
 	if md == nil {
 		return nil
 	}
@@ -488,7 +496,7 @@ func checkMetadata(path string, md Metadata, nonFilterable func(string) bool, fi
 	if !filterableLimit {
 		nonFilterable = func(string) bool { return true }
 	}
-	_, err = metadata.Check(raw, nonFilterable)
+	_, err = metadata.CheckLimit(raw, nonFilterable, maxFilterable)
 	var me *metadata.Error
 	if errors.As(err, &me) {
 		return []ValidationField{{Path: path + me.Sub, Message: me.Msg}}
