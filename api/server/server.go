@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vectorbucket/vectorbucket/api"
+	"github.com/vectorbucket/vectorbucket/api/server/console"
 )
 
 // Authenticator verifies a request before it is served. body is the whole
@@ -79,6 +80,11 @@ type Config struct {
 	// requests get TooManyRequestsException (429) with Retry-After. 0 means
 	// no bound.
 	MaxIndexWrites, MaxIndexQueries int
+	// Console serves the web console (package console) at /console/; its
+	// API calls go through the same authentication as every client's.
+	Console bool
+	// Version is shown by the console.
+	Version string
 }
 
 // Server is the HTTP handler of the S3 Vectors API. It is safe for
@@ -248,6 +254,14 @@ func (s *Server) routes() *gin.Engine {
 		c.Set(keyOp, "Metrics")
 		s.MetricsHandler().ServeHTTP(c.Writer, c.Request)
 	})
+	if s.cfg.Console {
+		h := console.Handler("/console/", console.Config{APIPrefix: s.cfg.PathPrefix, Region: s.cfg.Region, Auth: s.cfg.Auth != nil, Version: s.cfg.Version})
+		e.GET("/console", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/console/") })
+		e.GET("/console/*file", func(c *gin.Context) {
+			c.Set(keyOp, "Console")
+			h.ServeHTTP(c.Writer, c.Request)
+		})
+	}
 	e.NoRoute(func(c *gin.Context) {
 		c.Set(keyOp, "unknown")
 		s.fail(c, &api.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
