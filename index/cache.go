@@ -21,6 +21,15 @@ type segment struct {
 	*neighborhoods.Segment
 	size int64
 
+	// extra counts the bytes of the lookup structures built on demand
+	// (key map, sorted rows, parsed metadata, sketches, RaBitQ codes);
+	// owner is the cache holding the segment, charged for them too, so
+	// that its budget covers everything a cached segment keeps alive.
+	extra atomic.Int64
+	owner atomic.Pointer[segmentCache]
+	// charged is what owner counts for the segment (guarded by owner.mu).
+	charged int64
+
 	keysOnce sync.Once
 	keyRow   map[string]int32
 
@@ -45,6 +54,7 @@ func (s *segment) row(key string) int {
 		for i := range s.Len() {
 			s.keyRow[s.Key(i)] = int32(i)
 		}
+		s.charge(int64(s.Len()) * mapEntryBytes)
 	})
 	if r, ok := s.keyRow[key]; ok {
 		return int(r)
@@ -61,6 +71,7 @@ func (s *segment) sortedRows() []int32 {
 		}
 		slices.SortFunc(rows, func(a, b int32) int { return strings.Compare(s.Key(int(a)), s.Key(int(b))) })
 		s.sorted = rows
+		s.charge(int64(4 * len(rows)))
 	})
 	return s.sorted
 }
@@ -69,17 +80,43 @@ func (s *segment) sortedRows() []int32 {
 func (s *segment) metadata(i int) map[string]any {
 	s.metaOnce.Do(func() {
 		s.meta = make([]map[string]any, s.Len())
+		bytes := int64(8 * s.Len())
 		for r := range s.Len() {
 			if raw := s.Metadata(r); len(raw) > 0 {
+				bytes += parsedMetadataFactor * int64(len(raw))
 				var m map[string]any
 				if json.Unmarshal(raw, &m) == nil {
 					s.meta[r] = m
 				}
 			}
 		}
+		s.charge(bytes)
 	})
 	return s.meta[i]
 }
+
+// Estimates of what derived structures cost beyond their payload: a Go map
+// entry of a string key (the key bytes are the segment's) and an int32, and
+// parsed JSON metadata (maps, interface values, strings) per byte of JSON.
+const (
+	mapEntryBytes        = 48
+	parsedMetadataFactor = 6
+)
+
+// charge records n more bytes held by s's derived structures, and charges
+// the cache holding s, which may evict to stay within its budget.
+func (s *segment) charge(n int64) {
+	if n == 0 {
+		return
+	}
+	s.extra.Add(n)
+	if c := s.owner.Load(); c != nil {
+		c.grow(s, n)
+	}
+}
+
+// footprint is the bytes s keeps alive: the object and what was derived.
+func (s *segment) footprint() int64 { return s.size + s.extra.Load() }
 
 // segmentCache holds decoded segments by object key, least recently used
 // first out, within a byte budget. Concurrent loads of one key share one
@@ -151,15 +188,7 @@ func (c *segmentCache) get(ctx context.Context, store objectstore.Store, key str
 	c.mu.Lock()
 	delete(c.inflight, key)
 	if f.err == nil {
-		c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, seg: f.seg})
-		c.used += f.seg.size
-		for c.used > c.budget && c.lru.Len() > 1 {
-			e := c.lru.Back()
-			ce := e.Value.(*cacheEntry)
-			c.lru.Remove(e)
-			delete(c.entries, ce.key)
-			c.used -= ce.seg.size
-		}
+		c.insertLocked(key, f.seg)
 	}
 	c.mu.Unlock()
 	close(f.done)
@@ -180,17 +209,52 @@ func (c *segmentCache) add(key string, s *segment) {
 	if _, ok := c.entries[key]; ok {
 		return
 	}
+	c.insertLocked(key, s)
+}
+
+// insertLocked caches s under key and evicts to the budget; c.mu is held.
+// A segment lives in at most one cache.
+func (c *segmentCache) insertLocked(key string, s *segment) {
 	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, seg: s})
-	c.used += s.size
+	s.owner.Store(c)
+	s.charged = s.footprint()
+	c.used += s.charged
+	c.evictLocked()
+}
+
+// evictLocked drops least recently used segments until the cache is within
+// its budget (the most recent one always stays); c.mu is held.
+func (c *segmentCache) evictLocked() {
 	for c.used > c.budget && c.lru.Len() > 1 {
 		e := c.lru.Back()
 		ce := e.Value.(*cacheEntry)
 		c.lru.Remove(e)
 		delete(c.entries, ce.key)
-		c.used -= ce.seg.size
+		ce.seg.owner.Store(nil)
+		c.used -= ce.seg.charged
 	}
 }
 
+// grow charges n bytes derived from s, when s is still cached here. (A
+// charge racing the insertion may be counted twice; it is uncounted exactly
+// when s is evicted, so the count never drifts.)
+func (c *segmentCache) grow(s *segment, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.owner.Load() != c {
+		return
+	}
+	s.charged += n
+	c.used += n
+	c.evictLocked()
+}
+
+// usage returns the bytes the cache counts and its budget.
+func (c *segmentCache) usage() (used, budget int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used, c.budget
+}
 func load(ctx context.Context, store objectstore.Store, key string) (*segment, error) {
 	data, _, err := store.Get(ctx, key)
 	if err != nil {
@@ -259,3 +323,9 @@ func (c *centroidCache) add(key string, vecs []float32) {
 		c.order = c.order[1:]
 	}
 }
+
+// CacheUsage returns the bytes the decoded-object cache holds — decoded
+// neighborhood and WAL objects plus what queries derived from them (key
+// maps, parsed metadata, sketches, RaBitQ codes) — and its budget
+// (Options.CacheBytes).
+func (db *DB) CacheUsage() (used, budget int64) { return db.cache.usage() }

@@ -66,6 +66,7 @@ func (s *segment) quantCodes(metric neighborhoods.Metric) *rabitq.Codes {
 		}
 		if c, err := rabitq.Decode(b); err == nil {
 			s.quant.codes = c
+			s.charge(int64(len(b)))
 		}
 	})
 	return s.quant.codes

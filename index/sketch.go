@@ -76,7 +76,11 @@ func (s *segment) sketches(p *neighborhoods.Projection, metric neighborhoods.Met
 	for i := range s.Len() {
 		p.Apply(vals[i*r:(i+1)*r:(i+1)*r], s.Vector(i), metric)
 	}
-	s.sketch.Store(&segSketch{proj: p, vals: vals})
+	if old := s.sketch.Swap(&segSketch{proj: p, vals: vals}); old != nil {
+		s.charge(int64(4 * (len(vals) - len(old.vals))))
+	} else {
+		s.charge(int64(4 * len(vals)))
+	}
 	return vals
 }
 

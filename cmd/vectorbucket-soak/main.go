@@ -44,6 +44,7 @@ summary.json in --out). Exits 1 when anything was lost or failed.`
 // config is one soak run.
 type config struct {
 	server    string        // vectorbucket binary
+	budgetMiB int           // the server's --memory-budget, MiB
 	duration  time.Duration // length of the mixed workload
 	sample    time.Duration // reporting period
 	writers   int
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.dim, "dimension", 64, "vector dimension (cosine)")
 	fs.IntVar(&cfg.batch, "batch", 25, "vectors per PutVectors request")
 	fs.IntVar(&cfg.recallQ, "recall-queries", 200, "queries per recall measurement (against brute force)")
+	fs.IntVar(&cfg.budgetMiB, "memory-budget-mib", 512, "the server's --memory-budget in MiB (peak RSS is reported against it)")
 	fs.StringVar(&cfg.out, "out", "bench/results/soak", "directory for soak.csv, the plots and summary.json")
 	fs.StringVar(&cfg.work, "work", "", "directory for the volumes and the server log (default: a new temporary directory)")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the workload")
@@ -127,3 +129,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "soak passed: %s\n", sum.line())
 	return nil
 }
+
+// memoryBudget is the server's --memory-budget flag value.
+func (c config) memoryBudget() string { return fmt.Sprintf("%dMiB", c.budgetMiB) }

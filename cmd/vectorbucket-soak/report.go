@@ -92,21 +92,23 @@ type publicConfig struct {
 
 func (c config) public() publicConfig {
 	return publicConfig{Duration: c.duration.String(), Writers: c.writers, Queriers: c.queriers, Keys: c.keys, Dim: c.dim, Batch: c.batch, Seed: c.seed,
-		Server: strings.Join(serverArgs("ADDR", []string{"VOL0", "VOL1", "VOL2"}), " ")}
+		Server: strings.Join(serverArgs("ADDR", []string{"VOL0", "VOL1", "VOL2"}, c.memoryBudget()), " ")}
 }
 
 // summary is the outcome of a soak, written to summary.json.
 type summary struct {
-	Config       publicConfig  `json:"config"`
-	Started      time.Time     `json:"started"`
-	Finished     time.Time     `json:"finished"`
-	Ops          int           `json:"operations"`
-	Errors       int           `json:"errors"`
-	FirstErrors  []string      `json:"first_errors,omitempty"`
-	Uncertain    int           `json:"uncertain_keys"`
-	RecallBefore float64       `json:"recall_before"`
-	RecallAfter  float64       `json:"recall_after"`
-	RSSPeak      int64         `json:"rss_peak_bytes"`
+	Config       publicConfig `json:"config"`
+	Started      time.Time    `json:"started"`
+	Finished     time.Time    `json:"finished"`
+	Ops          int          `json:"operations"`
+	Errors       int          `json:"errors"`
+	FirstErrors  []string     `json:"first_errors,omitempty"`
+	Uncertain    int          `json:"uncertain_keys"`
+	RecallBefore float64      `json:"recall_before"`
+	RecallAfter  float64      `json:"recall_after"`
+	RSSPeak      int64        `json:"rss_peak_bytes"`
+	// MemoryBudget is the server's --memory-budget in bytes.
+	MemoryBudget int64         `json:"memory_budget_bytes"`
 	Audit        auditResult   `json:"audit"`
 	AuditRestart auditResult   `json:"audit_after_restart"`
 	Scrub        []scrubReport `json:"offline_scrubs"`
@@ -133,8 +135,12 @@ func (s *summary) line() string {
 		}
 	}
 	qp99 = quantile(qs, 0.5)
-	return fmt.Sprintf("%d operations, %d errors; %s; recall %.4f → %.4f; query p99 median %.1f ms, worst period %.1f ms; peak RSS %.0f MiB",
+	out := fmt.Sprintf("%d operations, %d errors; %s; recall %.4f → %.4f; query p99 median %.1f ms, worst period %.1f ms; peak RSS %.0f MiB",
 		s.Ops, s.Errors, s.AuditRestart, s.RecallBefore, s.RecallAfter, qp99, worst, float64(s.RSSPeak)/(1<<20))
+	if s.MemoryBudget > 0 {
+		out += fmt.Sprintf(" = %.2f× the %.0f MiB memory budget", float64(s.RSSPeak)/float64(s.MemoryBudget), float64(s.MemoryBudget)/(1<<20))
+	}
+	return out
 }
 
 // write saves summary.json, soak.csv and the two plots into dir.

@@ -28,14 +28,14 @@ type server struct {
 
 // serverArgs are the serve flags of a soak: GC and scrub often enough to
 // run many times within the soak.
-func serverArgs(addr string, vols []string) []string {
+func serverArgs(addr string, vols []string, memoryBudget string) []string {
 	return []string{"serve", "--addr", addr, "--data", strings.Join(vols, ","), "--log-format", "json",
-		"--gc-interval", "5s", "--gc-grace", "10s", "--scrub-interval", "20s", "--cache-bytes", "256MiB"}
+		"--gc-interval", "5s", "--gc-grace", "10s", "--scrub-interval", "20s", "--memory-budget", memoryBudget}
 }
 
 // startServer starts bin on a free loopback port over vols, appending its
 // log to logPath, and waits until it answers /health.
-func startServer(ctx context.Context, bin string, vols []string, logPath string) (*server, error) {
+func startServer(ctx context.Context, bin string, vols []string, logPath, memoryBudget string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func startServer(ctx context.Context, bin string, vols []string, logPath string)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, serverArgs(addr, vols)...)
+	cmd := exec.Command(bin, serverArgs(addr, vols, memoryBudget)...)
 	// No credentials: the server listens on loopback only.
 	cmd.Env = append(os.Environ(), "VECTORBUCKET_ACCESS_KEY_ID=", "VECTORBUCKET_SECRET_ACCESS_KEY=")
 	cmd.Stdout, cmd.Stderr = logf, logf

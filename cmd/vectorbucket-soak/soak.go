@@ -36,7 +36,7 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 	logPath := filepath.Join(cfg.work, "server.log")
 	fmt.Fprintf(stdout, "soak: %d writers, %d queriers, %d keys × %d dims, %v; volumes and server log in %s\n",
 		cfg.writers, cfg.queriers, cfg.keys, cfg.dim, cfg.duration, cfg.work)
-	srv, err := startServer(ctx, cfg.server, vols, logPath)
+	srv, err := startServer(ctx, cfg.server, vols, logPath, cfg.memoryBudget())
 	if err != nil {
 		return sum, err
 	}
@@ -133,11 +133,12 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 		sum.fail("recall fell from %.4f to %.4f", sum.RecallBefore, sum.RecallAfter)
 	}
 	sum.RSSPeak = srvPeak(srv)
+	sum.MemoryBudget = int64(cfg.budgetMiB) << 20
 	if err := srv.stop(); err != nil {
 		sum.fail("stopping the server: %v", err)
 	}
 	srv = nil
-	srv, err = startServer(ctx, cfg.server, vols, logPath)
+	srv, err = startServer(ctx, cfg.server, vols, logPath, cfg.memoryBudget())
 	if err != nil {
 		sum.fail("restarting the server: %v", err)
 		return sum, nil

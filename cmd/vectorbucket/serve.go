@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vectorbucket/vectorbucket/api/server"
+	"github.com/vectorbucket/vectorbucket/cmd/internal/cli"
 	"github.com/vectorbucket/vectorbucket/index"
 )
 
@@ -22,6 +23,7 @@ type serveConfig struct {
 	region, account string
 	cacheBytes      byteSize
 	credentialsFile string
+	console         bool
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
@@ -31,6 +33,8 @@ type serveConfig struct {
 	gcInterval      time.Duration
 	gcGrace         time.Duration
 	readLease       time.Duration
+	memoryBudget    byteSize
+	memory          memoryPlan
 }
 
 // serveLimits are the bounds that keep slow clients and floods from
@@ -62,14 +66,15 @@ SIGINT or SIGTERM stops it gracefully: in-flight requests finish, indexes
 close.`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := serveConfig{cacheBytes: 1 << 30, limits: serveLimits{bodyBytes: 512 << 20}}
+	cfg := serveConfig{memoryBudget: 2 << 30, cacheBytes: 1 << 30, limits: serveLimits{bodyBytes: 512 << 20}}
 	cfg.store.cacheBytes = 256 << 20
 	fs := newFlags("serve", "serve [flags]", serveHelp, stdout, stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	cfg.store.flags(fs)
 	fs.StringVar(&cfg.region, "region", "us-east-1", "region in ARNs and the SigV4 credential scope")
 	fs.StringVar(&cfg.account, "account-id", server.DefaultAccountID, "12-digit account id in ARNs")
-	fs.Var(&cfg.cacheBytes, "cache-bytes", "memory for decoded neighborhood and WAL objects (e.g. 512MiB, 2GiB)")
+	fs.Var(&cfg.memoryBudget, "memory-budget", "memory the server plans for: half for decoded neighborhood and WAL objects (and what queries derive from them), an eighth for raw objects read from the store, the rest working memory; sets the Go runtime's soft memory limit unless GOMEMLIMIT is set (0: no budget, caches as sized)")
+	fs.Var(&cfg.cacheBytes, "cache-bytes", "memory for decoded neighborhood and WAL objects, out of --memory-budget (default: half of it)")
 	fs.StringVar(&cfg.credentialsFile, "credentials-file", "", "file of access keys and secrets (several users); see above")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
@@ -85,6 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
 	fs.DurationVar(&cfg.gcInterval, "gc-interval", time.Minute, "how often each open index deletes the objects and manifests no kept manifest needs")
 	fs.DurationVar(&cfg.gcGrace, "gc-grace", time.Minute, "how old an unreferenced object must be before GC deletes it; must exceed the slowest store request plus clock skew between servers sharing the store")
+	fs.BoolVar(&cfg.console, "console", true, "serve the web console at /console/ (buckets, indexes, queries with receipts, a recall/latency chart)")
 	fs.DurationVar(&cfg.readLease, "read-lease", 0, "queries, GetVectors and ListVectors may skip the per-request manifest check for this long after the last one (e.g. 2s): faster on S3, but writes made through other servers sharing the store may be invisible here for that long; at most half of --gc-grace (0: every read strongly consistent)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
@@ -92,6 +98,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
+	set := setFlags(fs)
+	plan, err := planMemory(int64(cfg.memoryBudget), int64(cfg.cacheBytes), int64(cfg.store.cacheBytes),
+		set["cache-bytes"], set["store-cache-bytes"], osEnv)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	cfg.memory = plan
+	cfg.cacheBytes, cfg.store.cacheBytes = byteSize(cfg.memory.decoded), byteSize(cfg.memory.store)
 	if cfg.gcInterval <= 0 || cfg.gcGrace <= 0 {
 		return fmt.Errorf("serve: --gc-interval and --gc-grace must be positive")
 	}
@@ -168,6 +182,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			"Set "+server.EnvAccessKeyID+" and "+server.EnvSecretAccessKey+" (or --credentials-file) to require AWS SigV4.",
 			"addr", cfg.addr)
 	}
+	cfg.memory.apply(log)
 	st, err := cfg.store.open(ctx, log)
 	if err != nil {
 		return err
@@ -180,7 +195,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return fmt.Errorf("open index catalog: %w", err)
 	}
 	scfg := server.Config{Backend: server.NewIndexBackend(db), Region: cfg.region, AccountID: cfg.account, Logger: log, MaxInFlight: cfg.maxInFlight, PathPrefix: cfg.pathPrefix,
-		MaxBodyBytesInFlight: int64(cfg.limits.bodyBytes), MaxIndexWrites: cfg.limits.indexWrites, MaxIndexQueries: cfg.limits.indexQueries}
+		MaxBodyBytesInFlight: int64(cfg.limits.bodyBytes), MaxIndexWrites: cfg.limits.indexWrites, MaxIndexQueries: cfg.limits.indexQueries,
+		Console: cfg.console, Version: cli.Version()}
 	if users != nil {
 		v, err := server.NewVerifier(users)
 		if err != nil {
@@ -194,7 +210,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		_ = db.Close()
 		return err
 	}
-	if err := errors.Join(registerStoreMetrics(srv.Registry(), st), registerVolumeMetrics(srv.Registry(), st)); err != nil {
+	if err := errors.Join(registerStoreMetrics(srv.Registry(), st), registerVolumeMetrics(srv.Registry(), st),
+		registerMemoryMetrics(srv.Registry(), cfg.memory, db)); err != nil {
 		_ = db.Close()
 		return err
 	}
@@ -212,6 +229,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		WriteTimeout: cfg.limits.writeTimeout, IdleTimeout: cfg.limits.idle, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("vectorbucket serving", "addr", ln.Addr().String(), "store", st.describe, "region", cfg.region,
 		"account", cfg.account, "auth", users != nil, "users", len(users))
+	if cfg.console {
+		log.Info("web console at http://" + ln.Addr().String() + "/console/")
+	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 

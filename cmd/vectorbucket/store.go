@@ -38,7 +38,7 @@ func (c *storeConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address the S3 bucket as endpoint/bucket (most self-hosted S3 services need it)")
 	fs.StringVar(&c.s3AccessKey, "s3-access-key", "", "S3 access key (default: the AWS credential chain)")
 	fs.StringVar(&c.s3SecretKey, "s3-secret-key", "", "S3 secret key (default: the AWS credential chain; env VECTORBUCKET_S3_SECRET_KEY)")
-	fs.Var(&c.cacheBytes, "store-cache-bytes", "memory for raw immutable objects read from the store")
+	fs.Var(&c.cacheBytes, "store-cache-bytes", "memory for raw immutable objects read from the store, out of --memory-budget when serving (default: an eighth of it)")
 	fs.StringVar(&c.cacheDir, "store-cache-dir", "", "directory for a local-disk cache of immutable objects (useful with --store s3://)")
 	fs.DurationVar(&c.scrubInterval, "scrub-interval", 24*time.Hour, "multi-volume --data: how often to verify and repair every copy (first pass at start; 0 disables)")
 	fs.Var(&c.scrubRate, "scrub-rate", "multi-volume --data: bytes per second a scrub may read and write (0: no limit)")
