@@ -86,7 +86,7 @@ const prefilterSelectivity = 0.2
 
 // probesFor turns a recall target (0: 0.95) into a probe count over the n
 // neighborhoods of m: from the calibration of the last full build when there
-// is one (asking it for 0.02 more, as in-sample calibration queries are
+// is one (asking it for a little more, curveFor, as in-sample calibration queries are
 // slightly optimistic), scaled to the current count; otherwise
 // neighborhoods.DefaultNProbe, scaled for targets other than 0.95.
 func probesFor(target float64, n int, m *manifest) int {
@@ -98,7 +98,7 @@ func probesFor(target float64, n int, m *manifest) int {
 	}
 	if len(m.Calibration) > 0 && m.CalibrationK > 0 {
 		c := neighborhoods.Calibration{K: 10, Recall: m.Calibration}
-		p := c.NProbeFor(min(1, target+0.02))
+		p := c.NProbeFor(curveFor(target))
 		p = (p*n + m.CalibrationK - 1) / m.CalibrationK
 		return min(n, max(p, 4))
 	}

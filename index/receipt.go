@@ -21,9 +21,21 @@ const storeWave = 8
 func waves(n int) int { return (n + storeWave - 1) / storeWave }
 
 // calibrationOptimism is how much the in-sample calibration curve
-// overestimates recall for queries from outside the index (probesFor asks
-// the curve for this much more than the target).
+// overestimates recall for queries from outside the index, at most: near 1
+// the curve has less room to be wrong, and the margin shrinks to 1 − c at a
+// curve value c (curveDiscount). probesFor asks the curve for the value
+// whose discounted recall is the target (curveFor).
 const calibrationOptimism = 0.02
+
+// curveDiscount is the recall expected of queries where the in-sample curve
+// reads c.
+func curveDiscount(c float64) float64 { return c - min(calibrationOptimism, 1-c) }
+
+// curveFor is the curve value whose discounted recall is target: it asks
+// 0.02 more up to 0.96 and halves the distance to 1 above (0.98 → 0.99),
+// where asking for 1 would probe nearly every neighborhood to find the
+// calibration's last outlier.
+func curveFor(target float64) float64 { return target + min(calibrationOptimism, (1-target)/2) }
 
 // readViewCounted is readView that adds to stats.RoundTrips the sequential
 // store requests the generation check made: none inside a read lease, one
@@ -58,7 +70,7 @@ func (ix *Index) readViewCounted(ctx context.Context, stats *QueryStats) (*view,
 // estimateRecall is the recall@10 the planner expects of a query that
 // probed `probed` of the n neighborhoods of m: the calibration curve of the
 // last full build at that probe count (scaled from the neighborhood count it
-// was measured on, less calibrationOptimism), or, without a curve, the
+// was measured on, discounted by curveDiscount), or, without a curve, the
 // target the default probe counts are chosen for. It is rounded to four
 // decimals. Every vector of the WAL
 // tail is scored, so the estimate is the mean over indexed and WAL vectors
@@ -81,7 +93,7 @@ func estimateRecall(stats *QueryStats, m *manifest) float64 {
 		default:
 			est = float64(m.Calibration[pc-1])
 		}
-		est = max(0, est-calibrationOptimism)
+		est = max(0, curveDiscount(est))
 	} else {
 		base := neighborhoods.DefaultNProbe(n)
 		switch {

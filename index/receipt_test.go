@@ -173,3 +173,24 @@ func TestEstimateRecallCurve(t *testing.T) {
 		}
 	}
 }
+
+// TestCurveForInvertsDiscount: the planner asks the calibration curve for
+// the value whose discounted estimate is the target, and near 1 it asks
+// less than 1 (0.98 → 0.99, not the curve's last outlier).
+func TestCurveForInvertsDiscount(t *testing.T) {
+	for _, target := range []float64{0.8, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995} {
+		c := curveFor(target)
+		if c >= 1 || c <= target {
+			t.Errorf("curveFor(%v) = %v, want in (target, 1)", target, c)
+		}
+		if d := curveDiscount(c) - target; d > 1e-12 || d < -1e-12 {
+			t.Errorf("curveDiscount(curveFor(%v)) = %v", target, curveDiscount(c))
+		}
+	}
+	if c := curveFor(0.98); c < 0.99-1e-12 || c > 0.99+1e-12 {
+		t.Errorf("curveFor(0.98) = %v, want 0.99", c)
+	}
+	if c := curveFor(0.9); c < 0.92-1e-12 || c > 0.92+1e-12 {
+		t.Errorf("curveFor(0.9) = %v, want 0.92", c)
+	}
+}
