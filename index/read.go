@@ -83,6 +83,12 @@ func vectorOf(s *segment, row int, opts GetOptions) Vector {
 	return v
 }
 
+// fetchParallelism is how many objects one read fetches from the store at
+// once (neighborhoods, WAL objects). Object stores serve many parallel GETs
+// well, and on S3 each wave of fetches is a round trip: a default query
+// that misses 31 neighborhoods takes one wave, not four.
+const fetchParallelism = 32
+
 // loadNbhds fetches neighborhoods (all when which is nil) in parallel
 // through the cache.
 func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStats) ([]*segment, error) {
@@ -98,7 +104,7 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 		mu    sync.Mutex
 		first error
 	)
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, fetchParallelism)
 	for i, n := range which {
 		wg.Add(1)
 		sem <- struct{}{}

@@ -13,9 +13,9 @@ import (
 // QueryVectors (docs/extensions.md).
 
 // storeWave is how many store reads the query path issues at once
-// (loadWAL and loadNbhds run 8 fetches in parallel): n reads from the store
-// take ceil(n/storeWave) sequential waves.
-const storeWave = 8
+// (loadWAL and loadNbhds run fetchParallelism fetches in parallel): n reads
+// from the store take ceil(n/storeWave) sequential waves.
+const storeWave = fetchParallelism
 
 // waves returns the sequential store waves n parallel reads took.
 func waves(n int) int { return (n + storeWave - 1) / storeWave }

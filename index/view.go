@@ -54,7 +54,7 @@ func (v *view) loadWAL(ctx context.Context, ix *Index, st *ioStats) error {
 		mu    sync.Mutex
 		first error
 	)
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, fetchParallelism)
 	for i := range v.m.WAL {
 		if segs[i] != nil {
 			st.objectsCache++
@@ -137,6 +137,13 @@ func (v *view) loadCentroids(ctx context.Context, ix *Index, st *ioStats) ([]flo
 			v.m.Centroids, len(c), len(v.m.Neighborhoods), v.m.Config.Dimension, neighborhoods.ErrCorrupt)
 	}
 	v.centroids, v.centLoaded = c, true
+	if v.m.Config.Metric == neighborhoods.DotProduct {
+		// scoreCentroids takes the radii where cosine takes inverse norms.
+		v.centInv = make([]float32, len(v.m.Neighborhoods))
+		for i, n := range v.m.Neighborhoods {
+			v.centInv[i] = n.Radius
+		}
+	}
 	if v.m.Config.Metric == neighborhoods.Cosine {
 		dim := v.m.Config.Dimension
 		v.centInv = make([]float32, len(c)/dim)
