@@ -137,13 +137,6 @@ func (v *view) loadCentroids(ctx context.Context, ix *Index, st *ioStats) ([]flo
 			v.m.Centroids, len(c), len(v.m.Neighborhoods), v.m.Config.Dimension, neighborhoods.ErrCorrupt)
 	}
 	v.centroids, v.centLoaded = c, true
-	if v.m.Config.Metric == neighborhoods.DotProduct {
-		// scoreCentroids takes the radii where cosine takes inverse norms.
-		v.centInv = make([]float32, len(v.m.Neighborhoods))
-		for i, n := range v.m.Neighborhoods {
-			v.centInv[i] = n.Radius
-		}
-	}
 	if v.m.Config.Metric == neighborhoods.Cosine {
 		dim := v.m.Config.Dimension
 		v.centInv = make([]float32, len(c)/dim)
