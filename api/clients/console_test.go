@@ -1,8 +1,6 @@
 package clients
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,28 +31,10 @@ func TestConsole(t *testing.T) {
 			shot = abs
 		}
 	}
-	env := append(cleanEnv(), noAWSConfig(t)...)
-	env = append(env,
-		"S3VECTORS_ENDPOINT="+s.endpoint,
-		"S3VECTORS_REGION="+region,
-		"S3VECTORS_ACCESS_KEY_ID="+accessKey,
-		"S3VECTORS_SECRET_ACCESS_KEY="+secretKey,
+	runNode(t, node, "console.mjs", s, 3*time.Minute,
 		"CHROMIUM="+browser,
 		"CONSOLE_SCREENSHOT="+shot,
-		"AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true",
 		// Chromium writes its profile and crash dumps under HOME.
 		"HOME="+t.TempDir(),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "console.mjs")
-	cmd.Dir = jsDir
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node console.mjs: %v after %v\n--- node output:\n%s\n--- server log:\n%s", err, time.Since(start).Round(time.Millisecond), &out, s.log)
-	}
-	t.Logf("node console.mjs (%v):\n%s", time.Since(start).Round(time.Millisecond), &out)
 }

@@ -31,30 +31,37 @@ func TestJSSDK(t *testing.T) {
 	skipShort(t)
 	node := nodeWithDeps(t)
 	s := startServer(t)
+	runNode(t, node, "e2e.mjs", s, 2*time.Minute, "S3VECTORS_ACCOUNT_ID="+account)
+}
+
+// runNode runs a script of js/ with Node.js against the server s, with the
+// endpoint and credentials in S3VECTORS_* variables (and extra ones), and
+// fails the test with its output and the server's log when it fails.
+func runNode(t *testing.T, node, script string, s *server, timeout time.Duration, extra ...string) {
+	t.Helper()
 	env := append(cleanEnv(), noAWSConfig(t)...)
 	env = append(env,
 		"S3VECTORS_ENDPOINT="+s.endpoint,
 		"S3VECTORS_REGION="+region,
 		"S3VECTORS_ACCESS_KEY_ID="+accessKey,
 		"S3VECTORS_SECRET_ACCESS_KEY="+secretKey,
-		"S3VECTORS_ACCOUNT_ID="+account,
 		// The pinned SDK supports Node 20; later releases will need 22,
 		// which it says on every run.
 		"AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true",
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	env = append(env, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "e2e.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = jsDir
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
-	if err != nil {
-		t.Fatalf("node e2e.mjs: %v after %v\n--- node output:\n%s\n--- server log:\n%s", err, time.Since(start).Round(time.Millisecond), &out, s.log)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node %s: %v after %v\n--- node output:\n%s\n--- server log:\n%s", script, err, time.Since(start).Round(time.Millisecond), &out, s.log)
 	}
-	t.Logf("node e2e.mjs (%v):\n%s", time.Since(start).Round(time.Millisecond), &out)
+	t.Logf("node %s (%v):\n%s", script, time.Since(start).Round(time.Millisecond), &out)
 }
 
 // nodeWithDeps returns the node binary, once it is Node.js 20 or later and
