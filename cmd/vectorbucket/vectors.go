@@ -325,11 +325,11 @@ extensions, see docs/extensions.md).`, stdout, stderr)
 	fs.IntVar(&topK, "top-k", 10, "number of results, 1-10000")
 	fs.StringVar(&filter, "filter", "", "metadata filter (JSON)")
 	fs.BoolVar(&metadata, "metadata", true, "include the metadata of each result")
-	var snap snapshotFlag
-	snap.add(fs)
 	fs.BoolVar(&receipt, "receipt", false, "print the query receipt")
 	fs.Float64Var(&targetRecall, "target-recall", 0, "recall@10 the planner should aim at, 0.8-1 (default: the index's)")
 	fs.BoolVar(&exact, "exact", false, "search every vector (brute force)")
+	var snap snapshotFlag
+	snap.add(fs)
 	pos, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
