@@ -45,7 +45,7 @@ func takeSample(r *recorder, srv *server, vols []string, at, period time.Duratio
 	if sec := period.Seconds(); sec > 0 {
 		s.PutQPS, s.QueryQPS = float64(len(puts))/sec, float64(len(queries))/sec
 	}
-	s.RSS, _ = srv.rss()
+	s.RSS, _ = srv.RSS()
 	s.StoreBytes = dirBytes(vols)
 	return s
 }

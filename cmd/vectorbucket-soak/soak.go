@@ -42,10 +42,10 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 	}
 	defer func() {
 		if srv != nil {
-			srv.kill()
+			srv.Kill()
 		}
 	}()
-	c, err := client.New(client.Options{Endpoint: srv.endpoint, MaxAttempts: 6})
+	c, err := client.New(client.Options{Endpoint: srv.Endpoint, MaxAttempts: 6})
 	if err != nil {
 		return sum, err
 	}
@@ -54,7 +54,7 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 	if err := load(ctx, w, stdout); err != nil {
 		return sum, err
 	}
-	if err := settle(ctx, w, srv.endpoint); err != nil {
+	if err := settle(ctx, w, srv.Endpoint); err != nil {
 		return sum, err
 	}
 	sum.RecallBefore = recall(ctx, w, cfg.recallQ, cfg.seed)
@@ -105,7 +105,7 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 		last = now
 		sum.Samples = append(sum.Samples, s)
 		s.print(stdout)
-		if done, err := srv.exited(); done {
+		if done, err := srv.Exited(); done {
 			sum.fail("the server exited during the soak: %v (see %s)", err, logPath)
 			break
 		}
@@ -117,12 +117,12 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 		sum.fail("%d of %d operations failed; first: %s", sum.Errors, sum.Ops, w.rec.firstErrs[0])
 	}
 	sum.Uncertain = len(w.m.maybe)
-	if done, _ := srv.exited(); done {
+	if done, _ := srv.Exited(); done {
 		return sum, nil
 	}
 
 	// Audit, recall, restart, audit again, scrub.
-	if err := settle(ctx, w, srv.endpoint); err != nil {
+	if err := settle(ctx, w, srv.Endpoint); err != nil {
 		sum.fail("after the workload: %v", err)
 	}
 	sum.Audit = audit(ctx, w, sum)
@@ -134,7 +134,7 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 	}
 	sum.RSSPeak = srvPeak(srv)
 	sum.MemoryBudget = int64(cfg.budgetMiB) << 20
-	if err := srv.stop(); err != nil {
+	if err := srv.Stop(); err != nil {
 		sum.fail("stopping the server: %v", err)
 	}
 	srv = nil
@@ -143,12 +143,12 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 		sum.fail("restarting the server: %v", err)
 		return sum, nil
 	}
-	if w.c, err = client.New(client.Options{Endpoint: srv.endpoint, MaxAttempts: 6}); err != nil {
+	if w.c, err = client.New(client.Options{Endpoint: srv.Endpoint, MaxAttempts: 6}); err != nil {
 		return sum, err
 	}
 	sum.AuditRestart = audit(ctx, w, sum)
 	fmt.Fprintf(stdout, "audit after a restart: %s\n", sum.AuditRestart)
-	if err := srv.stop(); err != nil {
+	if err := srv.Stop(); err != nil {
 		sum.fail("stopping the restarted server: %v", err)
 	}
 	srv = nil
@@ -171,7 +171,7 @@ func soak(ctx context.Context, cfg config, stdout io.Writer) (*summary, error) {
 	return sum, nil
 }
 
-func srvPeak(s *server) int64 { _, peak := s.rss(); return peak }
+func srvPeak(s *server) int64 { _, peak := s.RSS(); return peak }
 
 // removeVolume deletes a volume directory at once, as a failed disk
 // vanishes, even while the server creates files in it.
