@@ -135,3 +135,7 @@ func (b bar) Finish() {
 		b.p.Finish()
 	}
 }
+
+// MachineName describes the CPU from /proc/cpuinfo, for reports written
+// outside this package.
+func MachineName() string { return machine() }

@@ -38,6 +38,7 @@ Commands:
   bench     measure recall and QPS against hnswlib, faiss and LanceDB (ann-benchmarks protocol)
   datasets  list or install the data sets the bench uses
   targets   measure asked vs achieved recall for recall targets (query receipts)
+  nodes     N servers on one S3 bucket: cross-node consistency and aggregate QPS
 
 "vectorbucket-bench <command> --help" explains a command and its flags;
 "vectorbucket-bench --version" prints the version.
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDatasets(ctx, args[1:], stdout, stderr)
 	case "targets":
 		return runTargets(ctx, args[1:], stdout, stderr)
+	case "nodes":
+		return runNodes(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "vectorbucket-bench: unknown command %q\n\n", args[0])
 	usage(stderr)
