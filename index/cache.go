@@ -277,13 +277,14 @@ type centroidCache struct {
 	mu      sync.Mutex
 	entries map[string][]float32
 	projs   map[string]*projEntry // sketch projections, derived lazily per table
+	trees   map[string]*treeEntry // centroid trees, derived lazily per large table
 	order   []string
 }
 
 const centroidCacheEntries = 64
 
 func newCentroidCache() *centroidCache {
-	return &centroidCache{entries: map[string][]float32{}, projs: map[string]*projEntry{}}
+	return &centroidCache{entries: map[string][]float32{}, projs: map[string]*projEntry{}, trees: map[string]*treeEntry{}}
 }
 
 func (c *centroidCache) get(ctx context.Context, store objectstore.Store, key string, st *ioStats) ([]float32, error) {
@@ -320,7 +321,50 @@ func (c *centroidCache) add(key string, vecs []float32) {
 	if len(c.order) > centroidCacheEntries {
 		delete(c.entries, c.order[0])
 		delete(c.projs, c.order[0])
+		delete(c.trees, c.order[0])
 		c.order = c.order[1:]
+	}
+}
+
+// treeEntry is one centroid table's tree, built once in the background.
+type treeEntry struct {
+	done chan struct{}
+	t    *neighborhoods.CentroidTree // nil when the build failed
+}
+
+// tree returns the centroid tree of the table stored as key (cents, dim-wide
+// rows, metric), or nil while it is being built or when the table has fewer
+// than centroidTreeMin rows. Like the projection it is a pure function of the
+// immutable table, so it is derived once per key; the first caller starts the
+// build on its own goroutine and queries choose centroids exhaustively until
+// it is done, so no query waits for it.
+func (c *centroidCache) tree(key string, cents []float32, dim int, metric neighborhoods.Metric) *neighborhoods.CentroidTree {
+	if dim <= 0 || len(cents)/dim < centroidTreeMin {
+		return nil
+	}
+	c.mu.Lock()
+	e, ok := c.trees[key]
+	if !ok {
+		if _, cached := c.entries[key]; !cached {
+			c.mu.Unlock()
+			return nil
+		}
+		e = &treeEntry{done: make(chan struct{})}
+		c.trees[key] = e
+		go func() {
+			defer close(e.done)
+			t, err := neighborhoods.NewCentroidTree(context.Background(), cents, dim, metric, neighborhoods.TreeOptions{Seed: centroidTreeSeed})
+			if err == nil {
+				e.t = t
+			}
+		}()
+	}
+	c.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.t
+	default:
+		return nil
 	}
 }
 

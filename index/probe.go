@@ -15,6 +15,25 @@ type queryScratch struct {
 	order  []int     // centroid rows, nearest first (a prefix, or all when widening)
 	hits   []hit     // the top-k heap
 	quant  *scratchQuant
+	tree   neighborhoods.TreeScratch
+}
+
+// centroidTreeMin is the number of centroids from which unfiltered,
+// approximate queries choose their neighborhoods with the table's
+// neighborhoods.CentroidTree instead of scoring every centroid: below it
+// the exhaustive blocked scan is as fast (BenchmarkCentroidTree,
+// docs/design/centroid-tree.md). Exact and filtered queries always score
+// every centroid. A variable only so that tests can lower it.
+var centroidTreeMin = 16384
+
+// centroidTreeSeed seeds the tree builds (deterministic trees).
+const centroidTreeSeed = 1
+
+// treeNearest sets s.order to the n nearest centroid rows that t finds for
+// sc's query, nearest first: the contract of selectNearest, approximately.
+func (s *queryScratch) treeNearest(t *neighborhoods.CentroidTree, sc *scorer, n int) []int {
+	s.order = t.Search(sc.q, n, &s.tree, s.order)
+	return s.order
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(queryScratch) }}

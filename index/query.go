@@ -321,12 +321,21 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 		stats.NProbe = nprobe
 		// Centroids are scored once; only the probed ones are selected and
 		// sorted, unless a filter may widen the search to all of them.
-		scr.scoreCentroids(&sc, cents, v.centInv, v.m.Config.Dimension)
+		// Large tables of unfiltered approximate queries go through the
+		// centroid tree (probe.go), which scores only part of them.
 		var order []int
-		if flt != nil || nprobe == n {
-			order = scr.allNearest()
-		} else {
-			order = scr.selectNearest(nprobe)
+		if flt == nil && nprobe < n {
+			if t := ix.db.centroids.tree(v.m.Centroids, cents, v.m.Config.Dimension, v.m.Config.Metric); t != nil {
+				order = scr.treeNearest(t, &sc, nprobe)
+			}
+		}
+		if order == nil {
+			scr.scoreCentroids(&sc, cents, v.centInv, v.m.Config.Dimension)
+			if flt != nil || nprobe == n {
+				order = scr.allNearest()
+			} else {
+				order = scr.selectNearest(nprobe)
+			}
 		}
 		// Sketches (sketch.go) let the scan skip most full distances; exact
 		// mode scores everything, as brute force does.
