@@ -123,9 +123,10 @@ func treeOverlap(t testing.TB, tr *neighborhoods.CentroidTree, c *centTable, npr
 }
 
 // realTables returns centroid tables from real data: k-means centroids (Partition) of GloVe-100
-// (cosine) and Fashion-MNIST (euclidean) at K ≈ 1k, and 16k sampled GloVe rows (a stand-in
-// for a 16k-centroid table, whose k-means would take minutes), each with 250 held-out test
-// vectors as queries. Skips without the data sets, as the recall tests do.
+// (cosine; a 100k subset at K ≈ 1k, all 331k vectors at K ≈ 20k, about 15 s) and Fashion-MNIST
+// (euclidean, K ≈ 1k), and 16k sampled GloVe rows (a harder table than k-means centroids), each
+// with 250 held-out test vectors as queries. Skips without the data sets, as the recall tests
+// do.
 func realTables(t testing.TB) []*centTable {
 	t.Helper()
 	const nq = 250
@@ -139,6 +140,7 @@ func realTables(t testing.TB) []*centTable {
 		gsub.Train = append(gsub.Train, g.TrainVec(i)...)
 	}
 	out = append(out, partitionTable(t, "glove-kmeans", &gsub, neighborhoods.Cosine, 100))
+	out = append(out, partitionTable(t, "glove-kmeans", g, neighborhoods.Cosine, max(1, g.NTrain/16384)))
 	idx := rand.New(rand.NewPCG(7, 7)).Perm(g.NTrain)[:16384]
 	sampled := make([]float32, 0, len(idx)*g.Dim)
 	for _, i := range idx {
@@ -286,8 +288,8 @@ func TestCentroidTreeSweep(t *testing.T) {
 		for _, f := range factors {
 			groups := max(1, int(f*math.Sqrt(float64(c.k()))))
 			base := buildTree(t, c, neighborhoods.TreeOptions{Seed: 1, Groups: groups})
-			for _, floor := range []int{1024, 2048, 4096, 8192} {
-				for _, beam := range []int{8, 16, 32, 64} {
+			for _, floor := range sweepInts("VB_TREE_FLOORS", 1024, 2048, 4096, 8192) {
+				for _, beam := range sweepInts("VB_TREE_BEAMS", 8, 16, 32, 64) {
 					tr := base.Tuned(neighborhoods.TreeOptions{ScanFloor: floor, Beam: beam})
 					for _, nprobe := range []int{16, 64} {
 						ov, sc := treeOverlap(t, tr, c, nprobe)
@@ -297,6 +299,20 @@ func TestCentroidTreeSweep(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sweepInts returns the comma-separated integers of the environment variable env, or def.
+func sweepInts(env string, def ...int) []int {
+	s := os.Getenv(env)
+	if s == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, _ := strconv.Atoi(f)
+		out = append(out, v)
+	}
+	return out
 }
 
 // BenchmarkCentroidTree measures choosing nprobe centroids with the tree and exhaustively (the
