@@ -52,6 +52,12 @@ type Options struct {
 	// not exceed half of Indexer.GCGrace, within which GC keeps every
 	// generation a reader may still use.
 	ReadLease time.Duration
+	// NoCentroidPrefetch turns off the read of the newest centroid table
+	// that runs beside an index handle's first manifest read (it saves a
+	// round trip on a cold S3 query). Tests that inject a fault at the n-th
+	// store call set it: the prefetch adds calls in parallel, whose errors
+	// it ignores.
+	NoCentroidPrefetch bool
 
 	// afterIndexerPass, when set (by this package's tests), is called by
 	// the background indexer of every index each time it finishes a pass:

@@ -40,7 +40,7 @@ func faultRun(t *testing.T, n int64, ambiguous bool) bool {
 	ctx := context.Background()
 	const dim = 4
 	base := mem.New()
-	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}}
+	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}, NoCentroidPrefetch: true}
 	db0, _ := Open(ctx, base, opts)
 	if _, err := db0.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,21 +15,21 @@ import (
 // countingStore counts the requests that reach the store.
 type countingStore struct {
 	objectstore.Store
-	n int
+	n atomic.Int64
 }
 
 func (c *countingStore) Head(ctx context.Context, key string) (objectstore.Attrs, error) {
-	c.n++
+	c.n.Add(1)
 	return c.Store.Head(ctx, key)
 }
 
 func (c *countingStore) List(ctx context.Context, o objectstore.ListOptions) (objectstore.Page, error) {
-	c.n++
+	c.n.Add(1)
 	return c.Store.List(ctx, o)
 }
 
 func (c *countingStore) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs, error) {
-	c.n++
+	c.n.Add(1)
 	return c.Store.Get(ctx, key)
 }
 
@@ -95,11 +96,11 @@ func TestReadLease(t *testing.T) {
 	if n := keys(rix); n != 1 {
 		t.Fatalf("first read: %d vectors, want 1", n)
 	}
-	before := cs.n
+	before := cs.n.Load()
 	for range 10 {
 		keys(rix)
 	}
-	if d := cs.n - before; d != 0 {
+	if d := cs.n.Load() - before; d != 0 {
 		t.Errorf("10 warm reads within the lease made %d store requests, want 0", d)
 	}
 	put(wix, "b") // another process's write
