@@ -24,7 +24,7 @@ type queryScratch struct {
 // the exhaustive blocked scan is as fast (BenchmarkCentroidTree,
 // docs/design/centroid-tree.md). Exact and filtered queries always score
 // every centroid. A variable only so that tests can lower it.
-var centroidTreeMin = 16384
+var centroidTreeMin = 4096
 
 // centroidTreeSeed seeds the tree builds (deterministic trees).
 const centroidTreeSeed = 1

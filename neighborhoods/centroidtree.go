@@ -11,7 +11,8 @@ import (
 // centroids K. It is two levels: the K centroids are clustered (with Partition, balanced k-means)
 // into G ≈ TreeGroupFactor·√K groups; a search scores the query against the G group centroids,
 // then scans the member centroids of the nearest groups, nearest group first, until it has
-// scored enough of them (see TreeOptions), and selects the nprobe nearest among those scored.
+// scored enough of them and the next group is far enough (see Search), and selects the nprobe
+// nearest among those scored.
 //
 // Member centroids are stored contiguously in group order, so scanning a group is one blocked
 // kernel call (SquaredL2Batch or DotBatch). The result is the same as NearestCentroids with
@@ -45,6 +46,11 @@ type TreeOptions struct {
 	ScanFactor, ScanFloor int
 	// Beam: a search scans at least Beam groups (default DefaultTreeBeam).
 	Beam int
+	// StopRatio: past those minimums, a search stops at the first group whose centroid's score
+	// exceeds StopRatio × the nprobe-th best member score so far (default DefaultTreeStopRatio;
+	// negative: stop at the minimums). DotProduct ignores it and stops, exactly, at the first
+	// group whose bound on its members' scores is no better than the nprobe-th best.
+	StopRatio float32
 	// Seed makes the build deterministic (same table, same options, same tree).
 	Seed int64
 	// Workers is the number of build goroutines (default runtime.NumCPU()); it does not change
@@ -53,16 +59,20 @@ type TreeOptions struct {
 }
 
 // Defaults of TreeOptions, chosen by TestCentroidTreeSweep on GloVe-100 and Fashion-MNIST
-// centroids (docs/design/centroid-tree.md).
+// centroid tables and a synthetic 64k one (docs/design/centroid-tree.md): the least budget
+// with a mean overlap ≥ 0.99 at nprobe 16 and 64 on all of them.
 const (
 	// TreeGroupFactor: G = TreeGroupFactor·√K groups.
 	TreeGroupFactor = 1
 	// DefaultTreeScanFactor: score at least this many member centroids per probe.
 	DefaultTreeScanFactor = 4
 	// DefaultTreeScanFloor: and at least this many in all.
-	DefaultTreeScanFloor = 8192
+	DefaultTreeScanFloor = 1024
 	// DefaultTreeBeam: and scan at least this many groups.
 	DefaultTreeBeam = 8
+	// DefaultTreeStopRatio: then stop at a group 1.6× farther (in score) than the nprobe-th
+	// best member.
+	DefaultTreeStopRatio = 1.6
 )
 
 func (o TreeOptions) withDefaults(k int) TreeOptions {
@@ -78,6 +88,9 @@ func (o TreeOptions) withDefaults(k int) TreeOptions {
 	}
 	if o.Beam <= 0 {
 		o.Beam = DefaultTreeBeam
+	}
+	if o.StopRatio == 0 {
+		o.StopRatio = DefaultTreeStopRatio
 	}
 	return o
 }
@@ -139,12 +152,12 @@ func NewCentroidTree(ctx context.Context, centroids []float32, dim int, metric M
 	return t, nil
 }
 
-// Tuned returns a tree that shares t's structure and searches with o's ScanFactor, ScanFloor
-// and Beam (zero: the defaults); o's build fields are ignored.
+// Tuned returns a tree that shares t's structure and searches with o's ScanFactor, ScanFloor,
+// Beam and StopRatio (zero: the defaults); o's build fields are ignored.
 func (t *CentroidTree) Tuned(o TreeOptions) *CentroidTree {
 	c := *t
 	o = o.withDefaults(len(t.rows))
-	c.opts.ScanFactor, c.opts.ScanFloor, c.opts.Beam = o.ScanFactor, o.ScanFloor, o.Beam
+	c.opts.ScanFactor, c.opts.ScanFloor, c.opts.Beam, c.opts.StopRatio = o.ScanFactor, o.ScanFloor, o.Beam, o.StopRatio
 	return &c
 }
 
@@ -174,8 +187,10 @@ type TreeScratch struct {
 // to q among those it scores, nearest first (ties by index), and returns it. Scores are those of
 // NearestCentroids: squared L2, 1 − cos, or −q·c. It scores q against every group centroid,
 // then scans groups nearest first (DotProduct: by the upper bound q·g + ‖q‖·radius on their
-// members' inner products) until it has scanned at least Beam groups and scored at least
-// max(ScanFactor·nprobe, ScanFloor) member centroids. nprobe ≥ Len scans every group: exact.
+// members' inner products). Once it has scanned at least Beam groups and scored at least
+// max(ScanFactor·nprobe, ScanFloor) member centroids, it stops at the first group whose score
+// exceeds StopRatio × the nprobe-th best member score (DotProduct: whose bound cannot beat it).
+// nprobe ≥ Len scans every group: exact.
 func (t *CentroidTree) Search(q []float32, nprobe int, s *TreeScratch, out []int) []int {
 	out = out[:0]
 	s.Scored, s.Visited = 0, 0
@@ -213,8 +228,11 @@ func (t *CentroidTree) Search(q []float32, nprobe int, s *TreeScratch, out []int
 		need = k
 	}
 	best := slices.Grow(s.best[:0], nprobe)[:0]
-	for len(h) > 0 && (s.Visited < t.opts.Beam || s.Scored < need) {
+	for len(h) > 0 {
 		j := int(uint32(h[0]))
+		if s.Visited >= t.opts.Beam && s.Scored >= need && t.far(s.gscores[j], best, nprobe) {
+			break
+		}
 		h = popMin(h)
 		lo, hi := int(t.start[j]), int(t.start[j+1])
 		if lo == hi {
@@ -246,6 +264,19 @@ func (t *CentroidTree) Search(q []float32, nprobe int, s *TreeScratch, out []int
 	}
 	s.best = best[:0]
 	return out
+}
+
+// far reports whether a group of score gs is not worth scanning given the best member keys so
+// far (a max-heap of nprobe at most).
+func (t *CentroidTree) far(gs float32, best []uint64, nprobe int) bool {
+	if len(best) < nprobe {
+		return false
+	}
+	worst := keyScore(best[0])
+	if t.metric == DotProduct {
+		return gs >= worst
+	}
+	return t.opts.StopRatio < 0 || gs > t.opts.StopRatio*worst
 }
 
 // score writes the metric's score of q against each row of rows into out. Cosine uses qinv
@@ -283,6 +314,17 @@ func orderKey(score float32, idx int32) uint64 {
 		b |= 1 << 31
 	}
 	return uint64(b)<<32 | uint64(uint32(idx))
+}
+
+// keyScore is the score orderKey packed into key.
+func keyScore(key uint64) float32 {
+	b := uint32(key >> 32)
+	if b&(1<<31) != 0 {
+		b &^= 1 << 31
+	} else {
+		b = ^b
+	}
+	return math.Float32frombits(b)
 }
 
 func heapifyMin(h []uint64) {

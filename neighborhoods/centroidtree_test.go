@@ -124,7 +124,7 @@ func treeOverlap(t testing.TB, tr *neighborhoods.CentroidTree, c *centTable, npr
 
 // realTables returns centroid tables from real data: k-means centroids (Partition) of GloVe-100
 // (cosine; a 100k subset at K ≈ 1k, all 331k vectors at K ≈ 20k, about 15 s) and Fashion-MNIST
-// (euclidean, K ≈ 1k), and 16k sampled GloVe rows (a harder table than k-means centroids), each
+// (euclidean, K ≈ 1k), and 4k and 16k sampled GloVe rows (harder than k-means centroids), each
 // with 250 held-out test vectors as queries. Skips without the data sets, as the recall tests
 // do.
 func realTables(t testing.TB) []*centTable {
@@ -141,12 +141,14 @@ func realTables(t testing.TB) []*centTable {
 	}
 	out = append(out, partitionTable(t, "glove-kmeans", &gsub, neighborhoods.Cosine, 100))
 	out = append(out, partitionTable(t, "glove-kmeans", g, neighborhoods.Cosine, max(1, g.NTrain/16384)))
-	idx := rand.New(rand.NewPCG(7, 7)).Perm(g.NTrain)[:16384]
-	sampled := make([]float32, 0, len(idx)*g.Dim)
-	for _, i := range idx {
-		sampled = append(sampled, g.TrainVec(i)...)
+	for _, k := range []int{4096, 16384} {
+		idx := rand.New(rand.NewPCG(7, 7)).Perm(g.NTrain)[:k]
+		sampled := make([]float32, 0, len(idx)*g.Dim)
+		for _, i := range idx {
+			sampled = append(sampled, g.TrainVec(i)...)
+		}
+		out = append(out, &centTable{name: "glove-rows", dim: g.Dim, metric: neighborhoods.Cosine, cents: sampled, queries: g.Test})
 	}
-	out = append(out, &centTable{name: "glove-rows", dim: g.Dim, metric: neighborhoods.Cosine, cents: sampled, queries: g.Test})
 	f := loadData(t, "fashion-mnist-784-euclidean", nq)
 	out = append(out, partitionTable(t, "fashion-kmeans", f, neighborhoods.Euclidean, 60))
 	return out
@@ -321,35 +323,55 @@ func sweepInts(env string, def ...int) []int {
 // go test ./neighborhoods -run XXX -bench CentroidTree
 func BenchmarkCentroidTree(b *testing.B) {
 	for _, k := range []int{1024, 4096, 16384, 65536} {
-		c := syntheticTable(b, k, 128, 256, neighborhoods.Euclidean)
-		tr := buildTree(b, c, neighborhoods.TreeOptions{Seed: 1})
-		nq := len(c.queries) / c.dim
-		for _, nprobe := range []int{16, 64} {
-			b.Run(fmt.Sprintf("K=%d/nprobe=%d/tree", k, nprobe), func(b *testing.B) {
-				var s neighborhoods.TreeScratch
-				var out []int
-				scored := 0
-				for i := 0; b.Loop(); i++ {
-					out = tr.Search(c.queries[(i%nq)*c.dim:(i%nq+1)*c.dim], nprobe, &s, out)
-					scored += s.Scored
-				}
-				b.ReportMetric(float64(scored)/float64(b.N), "scored/op")
-			})
-			b.Run(fmt.Sprintf("K=%d/nprobe=%d/exhaustive", k, nprobe), func(b *testing.B) {
-				scores := make([]float32, k)
-				top := neighborhoods.NewTopK(nprobe)
-				var hits []neighborhoods.Hit
-				for i := 0; b.Loop(); i++ {
-					neighborhoods.SquaredL2Batch(c.queries[(i%nq)*c.dim:(i%nq+1)*c.dim], c.cents, scores)
-					top.Reset(nprobe)
-					for j, s := range scores {
-						if s < top.Worst() {
-							top.Push(neighborhoods.Hit{Score: s, Row: int32(j)})
-						}
-					}
-					hits = top.Sorted(hits[:0])
-				}
-			})
+		benchTree(b, syntheticTable(b, k, 128, 256, neighborhoods.Euclidean))
+	}
+}
+
+// BenchmarkCentroidTreeGloVe is BenchmarkCentroidTree on GloVe-100 (cosine, the hard case):
+// sampled rows as 4k and 16k tables. go test ./neighborhoods -run XXX -bench TreeGloVe
+func BenchmarkCentroidTreeGloVe(b *testing.B) {
+	g := loadData(b, "glove-100-angular", 256)
+	for _, k := range []int{4096, 16384} {
+		idx := rand.New(rand.NewPCG(7, 7)).Perm(g.NTrain)[:k]
+		rows := make([]float32, 0, k*g.Dim)
+		for _, i := range idx {
+			rows = append(rows, g.TrainVec(i)...)
 		}
+		benchTree(b, &centTable{name: "glove-rows", dim: g.Dim, metric: neighborhoods.Cosine, cents: rows, queries: g.Test})
+	}
+}
+
+// benchTree runs the tree and exhaustive sub-benchmarks of one table.
+func benchTree(b *testing.B, c *centTable) {
+	k := c.k()
+	tr := buildTree(b, c, neighborhoods.TreeOptions{Seed: 1})
+	nq := len(c.queries) / c.dim
+	for _, nprobe := range []int{16, 64} {
+		b.Run(fmt.Sprintf("K=%d/nprobe=%d/tree", k, nprobe), func(b *testing.B) {
+			var s neighborhoods.TreeScratch
+			var out []int
+			scored := 0
+			for i := 0; b.Loop(); i++ {
+				out = tr.Search(c.queries[(i%nq)*c.dim:(i%nq+1)*c.dim], nprobe, &s, out)
+				scored += s.Scored
+			}
+			b.ReportMetric(float64(scored)/float64(b.N), "scored/op")
+		})
+		b.Run(fmt.Sprintf("K=%d/nprobe=%d/exhaustive", k, nprobe), func(b *testing.B) {
+			scores := make([]float32, k)
+			top := neighborhoods.NewTopK(nprobe)
+			var hits []neighborhoods.Hit
+			for i := 0; b.Loop(); i++ {
+				// Cosine would add one multiply per centroid (inverse norms).
+				neighborhoods.SquaredL2Batch(c.queries[(i%nq)*c.dim:(i%nq+1)*c.dim], c.cents, scores)
+				top.Reset(nprobe)
+				for j, s := range scores {
+					if s < top.Worst() {
+						top.Push(neighborhoods.Hit{Score: s, Row: int32(j)})
+					}
+				}
+				hits = top.Sorted(hits[:0])
+			}
+		})
 	}
 }
