@@ -375,3 +375,15 @@ func benchTree(b *testing.B, c *centTable) {
 		})
 	}
 }
+
+// BenchmarkCentroidTreeBuild measures NewCentroidTree on synthetic 128-d tables (all cores).
+func BenchmarkCentroidTreeBuild(b *testing.B) {
+	for _, k := range []int{16384, 65536} {
+		c := syntheticTable(b, k, 128, 1, neighborhoods.Euclidean)
+		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
+			for b.Loop() {
+				buildTree(b, c, neighborhoods.TreeOptions{Seed: 1})
+			}
+		})
+	}
+}
