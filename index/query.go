@@ -279,7 +279,13 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 	scr := getScratch()
 	defer scr.put()
 	sc := newScorerInto(v.m.Config.Metric, req.Vector, scr.q)
-	scr.q = sc.q[:0:cap(sc.q)]
+	if v.m.Config.Metric == neighborhoods.Cosine {
+		// Keep the buffer the normalized query was written into. Other
+		// metrics score req.Vector itself: the caller's memory, which the
+		// scratch must never keep (a later cosine query would write into
+		// it, under the caller or a concurrent query using it).
+		scr.q = sc.q[:0:cap(sc.q)]
+	}
 	top := &topK{k: req.TopK, h: slices.Grow(scr.hits[:0], min(req.TopK, 1024))}
 	defer func() { scr.hits = top.h }()
 	matched, considered := 0, 0
