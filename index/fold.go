@@ -136,6 +136,7 @@ func (b *foldBuild) fold(ctx context.Context, latest map[string]rec, order []str
 		if kept[j] {
 			b.refs = append(b.refs, m.Neighborhoods[j])
 			b.cents = append(b.cents, cents[j*b.dim:(j+1)*b.dim]...)
+			b.filters = append(b.filters, segmentKeyFilter(segs[j]))
 		}
 	}
 	for _, g := range outs {

@@ -99,7 +99,7 @@ func (ix *Index) gc(ctx context.Context, grace time.Duration, keep int) (GCStats
 		}
 		st.ManifestsDeleted++
 	}
-	for _, dir := range []string{"wal/", "nbhd/", "centroids/"} {
+	for _, dir := range []string{"wal/", "nbhd/", "centroids/", "keys/"} {
 		for a, err := range listAfter(ctx, ix.store, dataDir(ix.id)+dir, "") {
 			if err != nil {
 				return st, fmt.Errorf("gc: list %s: %w", dir, err)

@@ -104,6 +104,8 @@ type view struct {
 	centLoaded bool
 	centroids  []float32 // rows in the order of m.Neighborhoods
 	centInv    []float32 // cosine: 1/‖centroid row‖ (0 for a zero row), computed once
+	kfLoaded   bool
+	keyFilters []keyFilter // rows of m.KeyFilters, nil when none is usable
 }
 
 type walPos struct{ seg, row int32 }

@@ -282,6 +282,7 @@ type foldBuild struct {
 	metric  neighborhoods.Metric
 	refs    []nbhdRef
 	cents   []float32
+	filters []keyFilter // key filter of each of refs (keyfilter.go)
 	written []string
 	// born is when the first object in written was written.
 	born   time.Time
@@ -358,6 +359,11 @@ func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) e
 	b.refs = append(b.refs, nbhdRef{ID: b.nextID, Object: key, Count: len(group), Bytes: int64(len(data))})
 	b.nextID++
 	b.cents = append(b.cents, centroid...)
+	f := newKeyFilter(len(out))
+	for _, r := range out {
+		f.add(r.Key)
+	}
+	b.filters = append(b.filters, f)
 	return nil
 }
 
@@ -388,6 +394,18 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		b.written = append(b.written, centKey)
 		ix.db.centroids.add(centKey, b.cents)
 	}
+	kfKey := ""
+	if len(b.refs) > 0 && len(b.filters) == len(b.refs) {
+		objs := make([]string, len(b.refs))
+		for i, r := range b.refs {
+			objs[i] = r.Object
+		}
+		kfKey = keyFiltersKey(ix.id)
+		if _, err := ix.store.Put(ctx, kfKey, encodeKeyFilters(objs, b.filters), objectstore.Condition{}); err != nil {
+			return b.abort(ctx, fmt.Errorf("write key filters: %w", err))
+		}
+		b.written = append(b.written, kfKey)
+	}
 	base := b.v.m
 	for {
 		if !b.born.IsZero() && ix.now().Sub(b.born) > ix.revalidateWindow() {
@@ -406,6 +424,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		next := cur.m.next()
 		next.Neighborhoods = b.refs
 		next.Centroids = centKey
+		next.KeyFilters = kfKey
 		next.NextNbhd = max(b.nextID, cur.m.NextNbhd) // a restore may have raised it
 		next.WAL = append([]walRef(nil), cur.m.WAL[nw:]...)
 		if b.calib != nil {

@@ -30,7 +30,11 @@ type manifest struct {
 	NextNbhd uint64 `json:"nextNbhd"`
 	// Centroids is the centroid table object ("" before the first build);
 	// its rows are in the order of Neighborhoods.
-	Centroids     string    `json:"centroids,omitempty"`
+	Centroids string `json:"centroids,omitempty"`
+	// KeyFilters is the key filter table object (keyfilter.go) whose rows
+	// cover Neighborhoods in order; "" for none (reads then consider every
+	// neighborhood).
+	KeyFilters    string    `json:"keyFilters,omitempty"`
 	Neighborhoods []nbhdRef `json:"neighborhoods,omitempty"`
 	// WAL lists the write batches not yet folded into neighborhoods, oldest
 	// first; every WAL record is newer than every neighborhood record.
@@ -115,6 +119,9 @@ func (m *manifest) objects() []string {
 	out := make([]string, 0, len(m.Neighborhoods)+len(m.WAL)+1)
 	if m.Centroids != "" {
 		out = append(out, m.Centroids)
+	}
+	if m.KeyFilters != "" {
+		out = append(out, m.KeyFilters)
 	}
 	for _, r := range m.Neighborhoods {
 		out = append(out, r.Object)

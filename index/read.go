@@ -40,8 +40,30 @@ func (ix *Index) Get(ctx context.Context, keys []string, opts GetOptions) ([]Vec
 	if err := v.loadWAL(ctx, ix, &st); err != nil {
 		return nil, err
 	}
-	var nbhds []*segment
+	// Keys not in the WAL tail are looked up in the neighborhoods whose key
+	// filter may hold them (every neighborhood without filters).
+	var rest []string
 	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := v.walLatest[k]; !ok {
+			rest = append(rest, k)
+		}
+	}
+	var (
+		which []int
+		nbhds []*segment
+	)
+	if len(rest) > 0 && len(v.m.Neighborhoods) > 0 {
+		which = v.candidates(ctx, ix, rest, &st)
+		if nbhds, err = ix.loadNbhds(ctx, v, which, &st); err != nil {
+			return nil, err
+		}
+	}
+	clear(seen)
 	out := make([]Vector, 0, len(keys))
 	for _, k := range keys {
 		if seen[k] {
@@ -54,11 +76,6 @@ func (ix *Index) Get(ctx context.Context, keys []string, opts GetOptions) ([]Vec
 				out = append(out, vectorOf(s, int(p.row), opts))
 			}
 			continue
-		}
-		if nbhds == nil && len(v.m.Neighborhoods) > 0 {
-			if nbhds, err = ix.loadNbhds(ctx, v, nil, &st); err != nil {
-				return nil, err
-			}
 		}
 		for _, s := range nbhds {
 			if r := s.row(k); r >= 0 {

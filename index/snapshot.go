@@ -280,6 +280,7 @@ func (ix *Index) RestoreSnapshot(ctx context.Context, name string) (uint64, erro
 		sm := rec.Manifest
 		next := cur.m.next()
 		next.Centroids = sm.Centroids
+		next.KeyFilters = sm.KeyFilters
 		next.Neighborhoods = slices.Clone(sm.Neighborhoods)
 		next.WAL = slices.Clone(sm.WAL)
 		next.Calibration = slices.Clone(sm.Calibration)

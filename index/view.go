@@ -18,6 +18,9 @@ func (v *view) inherit(base *view) {
 	if base.centLoaded && base.m.Centroids == v.m.Centroids {
 		v.centLoaded, v.centroids, v.centInv = true, base.centroids, base.centInv
 	}
+	if base.kfLoaded && base.m.KeyFilters == v.m.KeyFilters && slices.Equal(base.m.Neighborhoods, v.m.Neighborhoods) {
+		v.kfLoaded, v.keyFilters = true, base.keyFilters
+	}
 	if !base.walLoaded || len(base.wal) > len(v.m.WAL) {
 		return
 	}

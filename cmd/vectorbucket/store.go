@@ -68,7 +68,7 @@ func immutable(key string) bool {
 	if !strings.HasPrefix(key, "data/") {
 		return false
 	}
-	return strings.Contains(key, "/wal/") || strings.Contains(key, "/nbhd/") || strings.Contains(key, "/centroids/")
+	return strings.Contains(key, "/wal/") || strings.Contains(key, "/nbhd/") || strings.Contains(key, "/centroids/") || strings.Contains(key, "/keys/")
 }
 
 func (c *storeConfig) open(ctx context.Context, log *slog.Logger) (*openedStore, error) {
