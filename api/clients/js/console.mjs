@@ -195,7 +195,7 @@ try {
     await page.fill("#qKey", "doc0007");
     await page.selectOption("#qTarget", "");
     await page.click("#search");
-    await page.locator("#error").waitFor({ state: "hidden" });
+    await page.locator("#resultsTitle", { hasText: "10 results" }).waitFor();
     await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
   }
   assert.deepEqual(pageErrors, [], "no uncaught errors in the page");

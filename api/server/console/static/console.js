@@ -193,7 +193,16 @@ function receiptOf(res) {
 }
 
 async function search() {
-  const res = await call("QueryVectors", queryInput(await queryVector(), $("qTarget").value));
+  // Say at once that a new answer is coming, so nothing reads the old one.
+  $("resultsTitle").textContent = "searching…";
+  $("results").tBodies[0].replaceChildren();
+  let res;
+  try {
+    res = await call("QueryVectors", queryInput(await queryVector(), $("qTarget").value));
+  } catch (err) {
+    $("resultsTitle").textContent = "no answer (see the error above)";
+    throw err;
+  }
   const vecs = res.body.vectors || [];
   $("resultsTitle").textContent = `${vecs.length} results in ${res.ms.toFixed(1)} ms (${res.body.distanceMetric})`;
   $("results").tHead.replaceChildren(el("tr", {}, el("th", {}, "#"), el("th", {}, "key"), el("th", {}, "distance"), el("th", {}, "metadata")));
@@ -206,6 +215,8 @@ async function search() {
 }
 
 async function browse() {
+  $("resultsTitle").textContent = "listing…";
+  $("results").tBodies[0].replaceChildren();
   const { body } = await call("ListVectors", { ...ref(), maxResults: 50, returnMetadata: true });
   const vecs = body.vectors || [];
   $("resultsTitle").textContent = `first ${vecs.length} vectors${body.nextToken ? " (more exist)" : ""}`;
