@@ -27,6 +27,16 @@ func TestByteSize(t *testing.T) {
 			t.Errorf("Set(%q) = %d, %v; want %d", in, b, err, want)
 		}
 	}
+	for in, want := range map[int64]string{2 << 30: "2GiB", 512 << 20: "512MiB", 1536: "1536", 0: "0", 3 << 40: "3TiB"} {
+		b := byteSize(in)
+		if got := b.String(); got != want {
+			t.Errorf("byteSize(%d).String() = %q, want %q", in, got, want)
+		}
+		var back byteSize
+		if err := back.Set(b.String()); err != nil || int64(back) != in {
+			t.Errorf("Set(%q) = %d, %v; want %d", b.String(), back, err, in)
+		}
+	}
 	for _, bad := range []string{"", "lots", "-1GiB", "1XB"} {
 		var b byteSize
 		if err := b.Set(bad); err == nil {

@@ -23,6 +23,9 @@ const (
 	storeShare   = 0.125
 	// minMemoryBudget is the smallest budget serve accepts.
 	minMemoryBudget = 64 << 20
+	// Cache sizes with --memory-budget 0 when not given.
+	noBudgetDecoded = 1 << 30
+	noBudgetStore   = 256 << 20
 )
 
 // memoryPlan is how serve spends its memory budget.
@@ -42,6 +45,13 @@ type memoryPlan struct {
 func planMemory(budget, decoded, store int64, explicitDecoded, explicitStore bool, env func(string) string) (memoryPlan, error) {
 	p := memoryPlan{budget: budget, decoded: decoded, store: store}
 	if budget == 0 {
+		// The caches as sized, or their defaults.
+		if !explicitDecoded || p.decoded == 0 {
+			p.decoded = noBudgetDecoded
+		}
+		if !explicitStore || p.store == 0 {
+			p.store = noBudgetStore
+		}
 		return p, nil
 	}
 	if budget < minMemoryBudget {

@@ -66,15 +66,14 @@ SIGINT or SIGTERM stops it gracefully: in-flight requests finish, indexes
 close.`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := serveConfig{memoryBudget: 2 << 30, cacheBytes: 1 << 30, limits: serveLimits{bodyBytes: 512 << 20}}
-	cfg.store.cacheBytes = 256 << 20
+	cfg := serveConfig{memoryBudget: 2 << 30, limits: serveLimits{bodyBytes: 512 << 20}}
 	fs := newFlags("serve", "serve [flags]", serveHelp, stdout, stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	cfg.store.flags(fs)
 	fs.StringVar(&cfg.region, "region", "us-east-1", "region in ARNs and the SigV4 credential scope")
 	fs.StringVar(&cfg.account, "account-id", server.DefaultAccountID, "12-digit account id in ARNs")
 	fs.Var(&cfg.memoryBudget, "memory-budget", "memory the server plans for: half for decoded neighborhood and WAL objects (and what queries derive from them), an eighth for raw objects read from the store, the rest working memory; sets the Go runtime's soft memory limit unless GOMEMLIMIT is set (0: no budget, caches as sized)")
-	fs.Var(&cfg.cacheBytes, "cache-bytes", "memory for decoded neighborhood and WAL objects, out of --memory-budget (default: half of it)")
+	fs.Var(&cfg.cacheBytes, "cache-bytes", "memory for decoded neighborhood and WAL objects, out of --memory-budget (default: half of the budget; 1GiB without one)")
 	fs.StringVar(&cfg.credentialsFile, "credentials-file", "", "file of access keys and secrets (several users); see above")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")

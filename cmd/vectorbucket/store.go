@@ -38,7 +38,7 @@ func (c *storeConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address the S3 bucket as endpoint/bucket (most self-hosted S3 services need it)")
 	fs.StringVar(&c.s3AccessKey, "s3-access-key", "", "S3 access key (default: the AWS credential chain)")
 	fs.StringVar(&c.s3SecretKey, "s3-secret-key", "", "S3 secret key (default: the AWS credential chain; env VECTORBUCKET_S3_SECRET_KEY)")
-	fs.Var(&c.cacheBytes, "store-cache-bytes", "memory for raw immutable objects read from the store, out of --memory-budget when serving (default: an eighth of it)")
+	fs.Var(&c.cacheBytes, "store-cache-bytes", "memory for raw immutable objects read from the store, out of --memory-budget when serving (default: an eighth of the budget; 256MiB without one)")
 	fs.StringVar(&c.cacheDir, "store-cache-dir", "", "directory for a local-disk cache of immutable objects (useful with --store s3://)")
 	fs.DurationVar(&c.scrubInterval, "scrub-interval", 24*time.Hour, "multi-volume --data: how often to verify and repair every copy (first pass at start; 0 disables)")
 	fs.Var(&c.scrubRate, "scrub-rate", "multi-volume --data: bytes per second a scrub may read and write (0: no limit)")
@@ -158,7 +158,20 @@ func (o *openedStore) scrub(ctx context.Context, c *storeConfig, log *slog.Logge
 // byteSize is a flag holding a size like 512MiB, 2GiB, 1e9 or 1000000.
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+// String writes the size in the largest binary unit that divides it
+// (2GiB, 512MiB), else in bytes; Set reads every form back.
+func (b *byteSize) String() string {
+	n := int64(*b)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.mult == 0 {
+			return strconv.FormatInt(n/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 // Set parses a size with an optional KiB/MiB/GiB/TiB (or KB/MB/GB/TB)
 // suffix.
