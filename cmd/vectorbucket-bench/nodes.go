@@ -117,7 +117,7 @@ Example:
 	return nil
 }
 
-func measureNodes(ctx context.Context, cfg nodesConfig) (*nodesReport, error) {
+func measureNodes(ctx context.Context, cfg nodesConfig) (rep *nodesReport, err error) {
 	logf := func(format string, a ...any) { fmt.Fprintf(cfg.progress, format+"\n", a...) }
 	d, err := datasets.Load(ctx, cfg.dataset, datasets.LoadOptions{MaxTrain: cfg.maxTrain, MaxTest: cfg.queries, Log: cfg.progress})
 	if err != nil {
@@ -143,6 +143,12 @@ func measureNodes(ctx context.Context, cfg nodesConfig) (*nodesReport, error) {
 		for _, s := range srvs {
 			_ = s.Stop()
 		}
+		// The server logs are kept when something went wrong.
+		if err == nil && len(rep.Violations) == 0 {
+			_ = os.RemoveAll(work)
+		} else {
+			fmt.Fprintf(cfg.progress, "nodes: server logs kept in %s\n", work)
+		}
 	}()
 	cls := make([]*client.Client, maxN)
 	for i := range maxN {
@@ -156,7 +162,7 @@ func measureNodes(ctx context.Context, cfg nodesConfig) (*nodesReport, error) {
 		}
 	}
 	logf("nodes: %d servers on s3://%s/%s (logs in %s)", maxN, cfg.s3.Bucket, prefix, work)
-	rep := &nodesReport{Dataset: d.Name, NTrain: d.NTrain, Dim: d.Dim, Machine: machineLine(), Started: time.Now().UTC().Format(time.RFC3339)}
+	rep = &nodesReport{Dataset: d.Name, NTrain: d.NTrain, Dim: d.Dim, Machine: machineLine(), Started: time.Now().UTC().Format(time.RFC3339)}
 	ref := api.IndexRef{VectorBucketName: "nodes", IndexName: "bench"}
 	if _, err := cls[0].CreateVectorBucket(ctx, &api.CreateVectorBucketRequest{VectorBucketName: ref.VectorBucketName}); err != nil {
 		return nil, err
