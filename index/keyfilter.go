@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"hash/fnv"
 )
 
 // Key filters: a Bloom filter of the keys of each neighborhood, all of one
@@ -41,15 +40,21 @@ func newKeyFilter(n int) keyFilter {
 	return make(keyFilter, 8*words)
 }
 
-// filterHashes returns the two hashes whose combinations h1 + i·h2 are
-// the bit positions: FNV-1a of the key, mixed by the splitmix64 finalizer
-// (FNV alone leaves the low bits of similar short keys correlated, which
-// made filters of "k0001"-style keys match 20 % of other keys).
-func filterHashes(key string) (uint32, uint32) {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(key))
-	s := mix64(h.Sum64())
-	return uint32(s), uint32(mix64(s)>>32) | 1
+// filterHash is a key's two hashes, whose combinations h1 + i·h2 are its
+// bit positions in every filter: FNV-1a-64 of the key, mixed by the
+// splitmix64 finalizer (FNV alone leaves the low bits of similar short keys
+// correlated, which made filters of "k0001"-style keys match 20 % of other
+// keys). A lookup hashes a key once and probes every filter with it.
+type filterHash struct{ h1, h2 uint32 }
+
+func hashKey(key string) filterHash {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint64(key[i])) * prime
+	}
+	s := mix64(h)
+	return filterHash{uint32(s), uint32(mix64(s)>>32) | 1}
 }
 
 func mix64(z uint64) uint64 {
@@ -59,23 +64,23 @@ func mix64(z uint64) uint64 {
 }
 
 func (f keyFilter) add(key string) {
-	h1, h2 := filterHashes(key)
+	h := hashKey(key)
 	m := uint32(len(f) * 8)
 	for i := range uint32(keyFilterProbes) {
-		b := (h1 + i*h2) % m
+		b := (h.h1 + i*h.h2) % m
 		f[b/8] |= 1 << (b % 8)
 	}
 }
 
-// mayContain reports whether key may have been added (false: it was not).
-func (f keyFilter) mayContain(key string) bool {
+// mayContain reports whether the key hashed to h may have been added
+// (false: it was not).
+func (f keyFilter) mayContain(h filterHash) bool {
 	if len(f) == 0 {
 		return true
 	}
-	h1, h2 := filterHashes(key)
 	m := uint32(len(f) * 8)
 	for i := range uint32(keyFilterProbes) {
-		b := (h1 + i*h2) % m
+		b := (h.h1 + i*h.h2) % m
 		if f[b/8]&(1<<(b%8)) == 0 {
 			return false
 		}
@@ -180,17 +185,21 @@ func (v *view) loadKeyFilters(ctx context.Context, ix *Index, st *ioStats) []key
 }
 
 // candidates returns the neighborhoods (indexes into m.Neighborhoods) that
-// may hold one of keys: all of them without usable filters.
+// may hold one of keys, or nil — every neighborhood, as loadNbhds reads a
+// nil list — without usable filters.
 func (v *view) candidates(ctx context.Context, ix *Index, keys []string, st *ioStats) []int {
 	filters := v.loadKeyFilters(ctx, ix, st)
-	var out []int
-	for j := range v.m.Neighborhoods {
-		if filters == nil {
-			out = append(out, j)
-			continue
-		}
-		for _, k := range keys {
-			if filters[j].mayContain(k) {
+	if filters == nil {
+		return nil // loadNbhds reads every neighborhood
+	}
+	hs := make([]filterHash, len(keys))
+	for i, k := range keys {
+		hs[i] = hashKey(k)
+	}
+	out := []int{}
+	for j, f := range filters {
+		for _, h := range hs {
+			if f.mayContain(h) {
 				out = append(out, j)
 				break
 			}

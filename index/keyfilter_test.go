@@ -25,13 +25,13 @@ func TestKeyFilterFalsePositives(t *testing.T) {
 			f.add(fmt.Sprintf("k%04d", i))
 		}
 		for i := range n {
-			if !f.mayContain(fmt.Sprintf("k%04d", i)) {
+			if !f.mayContain(hashKey(fmt.Sprintf("k%04d", i))) {
 				t.Fatalf("n=%d: k%04d added but not found", n, i)
 			}
 		}
 		fp := 0
 		for i := n; i < n+20000; i++ {
-			if f.mayContain(fmt.Sprintf("k%04d", i)) {
+			if f.mayContain(hashKey(fmt.Sprintf("k%04d", i))) {
 				fp++
 			}
 		}
@@ -51,7 +51,7 @@ func TestKeyFilterTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got[0].mayContain("k1") || !got[1].mayContain("k2") || len(got[1]) != len(fs[1]) {
+	if !got[0].mayContain(hashKey("k1")) || !got[1].mayContain(hashKey("k2")) || len(got[1]) != len(fs[1]) {
 		t.Fatalf("decoded filters differ")
 	}
 	// A table of other neighborhoods, a flipped byte, a short table: refused.
