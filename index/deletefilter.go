@@ -160,13 +160,7 @@ func (ix *Index) commitDeletes(ctx context.Context, base *view, keys []string) e
 	if err != nil {
 		return err
 	}
-	next := base.m.next()
-	if next.NextSeq == 0 {
-		next.NextSeq = 1
-	}
-	next.WAL = append(next.WAL, walRef{Object: key, FirstSeq: next.NextSeq, Count: len(recs), Bytes: int64(len(data))})
-	next.NextSeq += uint64(len(recs))
-	_, err = ix.commit(ctx, base, next, born)
+	_, err = ix.commit(ctx, base, base.m.nextWithWAL(key, len(recs), int64(len(data))), born)
 	if errors.Is(err, errConflictRetry) {
 		// Never referenced: no manifest lists it.
 		_ = ix.store.Delete(ctx, key)

@@ -115,6 +115,18 @@ func (m *manifest) nbhdCount() int {
 }
 
 // objects returns every object the generation references.
+// nextWithWAL is m's successor with one more WAL object (count records of
+// size bytes) at its tail, numbered from m's NextSeq (records start at 1).
+func (m *manifest) nextWithWAL(object string, count int, size int64) *manifest {
+	next := m.next()
+	if next.NextSeq == 0 {
+		next.NextSeq = 1
+	}
+	next.WAL = append(next.WAL, walRef{Object: object, FirstSeq: next.NextSeq, Count: count, Bytes: size})
+	next.NextSeq += uint64(count)
+	return next
+}
+
 func (m *manifest) objects() []string {
 	out := make([]string, 0, len(m.Neighborhoods)+len(m.WAL)+1)
 	if m.Centroids != "" {

@@ -220,13 +220,7 @@ func (ix *Index) commitWAL(ctx context.Context, recs []neighborhoods.Record) err
 			_ = ix.store.Delete(ctx, key)
 			return err
 		}
-		next := v.m.next()
-		if next.NextSeq == 0 {
-			next.NextSeq = 1
-		}
-		next.WAL = append(next.WAL, walRef{Object: key, FirstSeq: next.NextSeq, Count: len(recs), Bytes: int64(len(data))})
-		next.NextSeq += uint64(len(recs))
-		_, err = ix.commit(ctx, v, next, born)
+		_, err = ix.commit(ctx, v, v.m.nextWithWAL(key, len(recs), int64(len(data))), born)
 		if errors.Is(err, errConflictRetry) {
 			continue
 		}
