@@ -14,7 +14,13 @@ import (
 
 func newTestDB(t testing.TB, opts Options) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), mem.New(), opts)
+	return newTestDBOn(t, mem.New(), opts)
+}
+
+// newTestDBOn opens a DB on store, closed when the test ends.
+func newTestDBOn(t testing.TB, store objectstore.Store, opts Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

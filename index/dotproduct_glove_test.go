@@ -3,13 +3,8 @@ package index
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"slices"
 	"testing"
-	"time"
 
-	"github.com/vectorbucket/vectorbucket/datasets"
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 )
 
@@ -24,30 +19,11 @@ func TestDotProductRecallGloVe(t *testing.T) {
 	}
 	ctx := context.Background()
 	n := 100000
-	ds, err := datasets.Load(ctx, "glove-100-angular", datasets.LoadOptions{MaxTest: 300, NoInstall: os.Getenv("CI") == ""})
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("GloVe: %v", err)
-		}
-		t.Skipf("GloVe not installed: %v", err)
-	}
-	rows := rand.New(rand.NewPCG(42, 42)).Perm(ds.NTrain)[:n]
-	slices.Sort(rows)
-	opts := Options{Indexer: IndexerOptions{Seed: 1, IdleFold: 100 * time.Millisecond}}
-	passes := indexerPasses(&opts)
-	ix := newTestIndex(t, IndexConfig{Dimension: ds.Dim, Metric: neighborhoods.DotProduct}, opts)
+	ix, ds, rows, _ := gloveSubsetIndex(t, neighborhoods.DotProduct, n)
 	flat := make([]float32, 0, n*ds.Dim)
-	for lo := 0; lo < n; lo += 500 {
-		batch := make([]Vector, 0, 500)
-		for _, i := range rows[lo:min(n, lo+500)] {
-			batch = append(batch, Vector{Key: fmt.Sprintf("g%07d", i), Data: ds.TrainVec(i)})
-			flat = append(flat, ds.TrainVec(i)...)
-		}
-		if err := ix.Put(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
+	for _, i := range rows {
+		flat = append(flat, ds.TrainVec(i)...)
 	}
-	waitFolded(t, ix, passes, 2*time.Minute)
 	v, err := ix.current(ctx)
 	if err != nil {
 		t.Fatal(err)

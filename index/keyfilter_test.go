@@ -91,22 +91,7 @@ func (c *nbhdReads) Get(ctx context.Context, key string) ([]byte, objectstore.At
 func TestGetReadsOneNeighborhood(t *testing.T) {
 	ctx := context.Background()
 	base := mem.New()
-	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}}
-	db, err := Open(ctx, base, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.CreateIndex(ctx, "bkt", "idx", IndexConfig{Dimension: 4, Metric: neighborhoods.Euclidean}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := db.Index(ctx, "bkt", "idx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newTestIndexOn(t, base, IndexConfig{Dimension: 4, Metric: neighborhoods.Euclidean}, Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}})
 	r := rand.New(rand.NewPCG(3, 4))
 	want := map[string][]float32{}
 	put := func(lo, hi int) {

@@ -46,21 +46,7 @@ func (g *gateStore) Get(ctx context.Context, key string) ([]byte, objectstore.At
 func TestCentroidPrefetch(t *testing.T) {
 	ctx := context.Background()
 	base := mem.New()
-	db, err := Open(ctx, base, Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.CreateIndex(ctx, "bkt", "idx", IndexConfig{Dimension: 8, Metric: neighborhoods.Euclidean}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := db.Index(ctx, "bkt", "idx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newTestIndexOn(t, base, IndexConfig{Dimension: 8, Metric: neighborhoods.Euclidean}, Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}})
 	r := rand.New(rand.NewPCG(1, 2))
 	var vs []Vector
 	for i := range 200 {

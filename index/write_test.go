@@ -10,15 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vectorbucket/vectorbucket/objectstore"
-
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
 func newTestIndex(t testing.TB, cfg IndexConfig, opts Options) *Index {
 	t.Helper()
+	return newTestIndexOn(t, mem.New(), cfg, opts)
+}
+
+// newTestIndexOn creates bucket "bkt" and index "idx" with cfg in a DB on
+// store (closed when the test ends) and returns the index.
+func newTestIndexOn(t testing.TB, store objectstore.Store, cfg IndexConfig, opts Options) *Index {
+	t.Helper()
 	ctx := context.Background()
-	db := newTestDB(t, opts)
+	db := newTestDBOn(t, store, opts)
 	if _, err := db.CreateBucket(ctx, "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
