@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/vectorbucket/vectorbucket/api"
 	"github.com/vectorbucket/vectorbucket/api/client"
-	"github.com/vectorbucket/vectorbucket/api/server"
 	"github.com/vectorbucket/vectorbucket/index"
-	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
 // TestQueryOptionsReceipt: QueryOptions ask a real server for receipts,
@@ -21,29 +16,7 @@ import (
 // target outside 0.8–1 is a ValidationException; no options, no receipt.
 func TestQueryOptionsReceipt(t *testing.T) {
 	ctx := context.Background()
-	db, err := index.Open(ctx, mem.New(), index.Options{Region: "us-east-1", Account: "123456789012",
-		Indexer: index.IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := server.New(server.Config{Backend: server.NewIndexBackend(db), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	c, err := client.New(client.Options{Endpoint: hs.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateVectorBucket(ctx, &api.CreateVectorBucketRequest{VectorBucketName: "cli-rcpt"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateIndex(ctx, &api.CreateIndexRequest{BucketRef: api.BucketRef{VectorBucketName: "cli-rcpt"}, IndexName: "idx", DataType: api.DataTypeFloat32, Dimension: 2, DistanceMetric: api.Euclidean}); err != nil {
-		t.Fatal(err)
-	}
-	iref := api.IndexRef{VectorBucketName: "cli-rcpt", IndexName: "idx"}
+	c, db, iref := servedIndex(t, index.IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}, "cli-rcpt")
 	in := &api.PutVectorsRequest{IndexRef: iref}
 	for i := range 400 {
 		in.Vectors = append(in.Vectors, api.PutInputVector{Key: fmt.Sprintf("k%03d", i), Data: api.Float32Vector([]float32{float32(i % 20), float32(i / 20)})})

@@ -4,44 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/vectorbucket/vectorbucket/api"
 	"github.com/vectorbucket/vectorbucket/api/client"
-	"github.com/vectorbucket/vectorbucket/api/server"
 	"github.com/vectorbucket/vectorbucket/index"
-	"github.com/vectorbucket/vectorbucket/objectstore/mem"
 )
 
 // TestSnapshots drives the snapshot operations and time-travel reads
 // through the Go client against a real server.
 func TestSnapshots(t *testing.T) {
 	ctx := context.Background()
-	db, err := index.Open(ctx, mem.New(), index.Options{Region: "us-east-1", Account: "123456789012", Indexer: index.IndexerOptions{Disabled: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := server.New(server.Config{Backend: server.NewIndexBackend(db), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	c, err := client.New(client.Options{Endpoint: hs.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateVectorBucket(ctx, &api.CreateVectorBucketRequest{VectorBucketName: "snaps"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateIndex(ctx, &api.CreateIndexRequest{BucketRef: api.BucketRef{VectorBucketName: "snaps"}, IndexName: "idx", DataType: api.DataTypeFloat32, Dimension: 2, DistanceMetric: api.Euclidean}); err != nil {
-		t.Fatal(err)
-	}
-	iref := api.IndexRef{VectorBucketName: "snaps", IndexName: "idx"}
+	c, _, iref := servedIndex(t, index.IndexerOptions{Disabled: true}, "snaps")
 	put := func(keys ...string) {
 		t.Helper()
 		in := &api.PutVectorsRequest{IndexRef: iref}
