@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -117,6 +116,3 @@ func registerMemoryMetrics(reg prometheus.Registerer, p memoryPlan, db *index.DB
 	}
 	return nil
 }
-
-// osEnv is os.Getenv, a variable for tests.
-var osEnv = os.Getenv

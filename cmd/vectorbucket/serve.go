@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -99,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	set := setFlags(fs)
 	plan, err := planMemory(int64(cfg.memoryBudget), int64(cfg.cacheBytes), int64(cfg.store.cacheBytes),
-		set["cache-bytes"], set["store-cache-bytes"], osEnv)
+		set["cache-bytes"], set["store-cache-bytes"], os.Getenv)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
