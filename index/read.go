@@ -40,8 +40,10 @@ func (ix *Index) Get(ctx context.Context, keys []string, opts GetOptions) ([]Vec
 	if err := v.loadWAL(ctx, ix, &st); err != nil {
 		return nil, err
 	}
-	// Keys not in the WAL tail are looked up in the neighborhoods whose key
-	// filter may hold them (every neighborhood without filters).
+	// Each key once, in request order; those not in the WAL tail are looked
+	// up in the neighborhoods whose key filter may hold them (every
+	// neighborhood without filters).
+	uniq := make([]string, 0, len(keys))
 	var rest []string
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
@@ -49,27 +51,19 @@ func (ix *Index) Get(ctx context.Context, keys []string, opts GetOptions) ([]Vec
 			continue
 		}
 		seen[k] = true
+		uniq = append(uniq, k)
 		if _, ok := v.walLatest[k]; !ok {
 			rest = append(rest, k)
 		}
 	}
-	var (
-		which []int
-		nbhds []*segment
-	)
+	var nbhds []*segment
 	if len(rest) > 0 && len(v.m.Neighborhoods) > 0 {
-		which = v.candidates(ctx, ix, rest, &st)
-		if nbhds, err = ix.loadNbhds(ctx, v, which, &st); err != nil {
+		if nbhds, err = ix.loadNbhds(ctx, v, v.candidates(ctx, ix, rest, &st), &st); err != nil {
 			return nil, err
 		}
 	}
-	clear(seen)
-	out := make([]Vector, 0, len(keys))
-	for _, k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
+	out := make([]Vector, 0, len(uniq))
+	for _, k := range uniq {
 		if p, ok := v.walLatest[k]; ok {
 			s := v.wal[p.seg]
 			if !s.Deleted(int(p.row)) {
