@@ -151,6 +151,28 @@ type ioStats struct {
 	bytesStore, bytesCache     int64
 }
 
+// cached fills out[i] with the cached segment of keys(i) for every i < n
+// that is cached, under one lock and counting each hit in st as get does,
+// and returns how many were not. Queries whose neighborhoods are all in
+// RAM thus take no goroutine or channel per neighborhood.
+func (c *segmentCache) cached(n int, keys func(int) string, out []*segment, st *ioStats) (missing int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range n {
+		e, ok := c.entries[keys(i)]
+		if !ok {
+			missing++
+			continue
+		}
+		c.lru.MoveToFront(e)
+		s := e.Value.(*cacheEntry).seg
+		out[i] = s
+		st.objectsCache++
+		st.bytesCache += s.size
+	}
+	return missing
+}
+
 // get returns the decoded object key, fetching it from store on a miss.
 func (c *segmentCache) get(ctx context.Context, store objectstore.Store, key string, st *ioStats) (*segment, error) {
 	c.mu.Lock()

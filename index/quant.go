@@ -78,6 +78,7 @@ type quantScan struct {
 	est, lower []float32
 	segs       []quantSeg // scanQuantizedAll: segments with codes
 	seeds      []int32    // scanQuantizedAll: max-heap of seed rows by estimate
+	cands      []quantCand
 }
 
 // quantSeg is a segment of scanQuantizedAll and the offset of its rows in
@@ -178,17 +179,50 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 		ix.rerank(g.s, int(i)-g.off, v, sc, top, stats)
 		lower[i] = inf32
 	}
-	for _, g := range qs.segs {
+	// Candidates: the rows whose lower bound beats the k-th best after the
+	// seeds. They are re-ranked in row order with the rows a few places
+	// ahead prefetched, so that their memory latency (rows are scattered
+	// over the probed neighborhoods, rarely in cache) overlaps the current
+	// distance instead of adding to it.
+	bound := inf32
+	if top.full() {
+		bound = top.h[0].score
+	}
+	cands := qs.cands[:0]
+	for gi, g := range qs.segs {
 		n := g.s.Len()
-		low := lower[g.off : g.off+n]
-		for r, lb := range low {
-			if lb == inf32 || (top.full() && lb > top.h[0].score) {
-				continue
+		for r, lb := range lower[g.off : g.off+n] {
+			if lb < bound {
+				cands = append(cands, quantCand{int32(gi), int32(r), lb})
 			}
-			ix.rerank(g.s, r, v, sc, top, stats)
 		}
 	}
+	qs.cands = cands
+	for j, c := range cands {
+		if j+rerankAhead < len(cands) {
+			a := cands[j+rerankAhead]
+			s := qs.segs[a.seg].s
+			dim := s.Dim()
+			neighborhoods.Prefetch(s.Vectors()[int(a.row)*dim : int(a.row+1)*dim])
+		}
+		if top.full() && c.lower > top.h[0].score {
+			continue
+		}
+		ix.rerank(qs.segs[c.seg].s, int(c.row), v, sc, top, stats)
+	}
 	return rest
+}
+
+// rerankAhead is how many candidates ahead of the one being re-ranked
+// scanQuantizedAll prefetches: enough to cover a DRAM miss with the
+// distances in between.
+const rerankAhead = 6
+
+// quantCand is a row to re-rank: its segment in quantScan.segs, its row and
+// its lower bound.
+type quantCand struct {
+	seg, row int32
+	lower    float32
 }
 
 // rerank computes the exact score of row r of s into top, unless a newer

@@ -110,6 +110,15 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 		}
 	}
 	out := make([]*segment, len(which))
+	refs := v.m.Neighborhoods
+	if ix.db.cache.cached(len(which), func(i int) string { return refs[which[i]].Object }, out, st) == 0 {
+		for i, s := range out {
+			if ref := refs[which[i]]; s.Len() != ref.Count {
+				return nil, fmt.Errorf("neighborhood %s has %d rows, manifest says %d", ref.Object, s.Len(), ref.Count)
+			}
+		}
+		return out, nil
+	}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -117,6 +126,12 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 	)
 	sem := make(chan struct{}, fetchParallelism)
 	for i, n := range which {
+		if out[i] != nil {
+			if ref := refs[n]; out[i].Len() != ref.Count {
+				return nil, fmt.Errorf("neighborhood %s has %d rows, manifest says %d", ref.Object, out[i].Len(), ref.Count)
+			}
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

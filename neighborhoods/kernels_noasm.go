@@ -9,3 +9,7 @@ const haveBlockedAVX2 = false
 func block4(l2 bool, q, rows []float32, dim, n8 int, out *[4]float32) {
 	panic("neighborhoods: block4 without the assembly kernels")
 }
+
+// Prefetch hints the cache lines of v into the CPU cache; without the
+// assembly kernels it does nothing.
+func Prefetch(v []float32) {}

@@ -21,8 +21,10 @@ const (
 	Cosine Metric = 2
 )
 
-// Version is the version byte of the layout Encode writes.
-const Version = 1
+// Version is the version byte of the layout Encode writes. Version 2 added
+// the per-vector base term, which lets a query be quantized once for every
+// neighborhood (version 1 codes needed a quantization per neighborhood).
+const Version = 2
 
 // MaxCodes bounds the number of codes in one encoding.
 const MaxCodes = 1 << 26
@@ -57,6 +59,7 @@ type Codes struct {
 	rotCent  []float32 // padded
 	codes    []uint64  // n*words
 	add      []float32 // n: ‖o−c‖² (·½ for Cosine)
+	base     []float32 // n: add + 2·rescale·⟨x̄,P·c⟩, the constant term of the estimate
 	rescale  []float32 // n: ‖o−c‖/⟨ō,o⟩ (·½)
 	errf     []float32 // n: ‖o−c‖·√(1−⟨ō,o⟩²)/⟨ō,o⟩ (·½)
 	pop      []uint16  // n: popcount of the code
@@ -181,10 +184,17 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 				l1 -= d
 			}
 		}
-		var add, rescale, errf float64
+		var add, rescale, errf, xc float64
 		pop := 0
 		for _, x := range code {
 			pop += popcount(x)
+		}
+		for j, r := range rc { // ⟨x̄, P·c⟩·√D
+			if code[j>>6]>>(j&63)&1 != 0 {
+				xc += float64(r)
+			} else {
+				xc -= float64(r)
+			}
 		}
 		if nn > 0 {
 			norm := math.Sqrt(nn)
@@ -192,6 +202,7 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 			add = scale * nn
 			rescale = scale * norm / ipo
 			errf = scale * norm * math.Sqrt(max(0, 1-ipo*ipo)) / ipo
+			xc /= sqrtP
 		} else {
 			clear(code)
 			pop = 0
@@ -200,6 +211,7 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 			binary.LittleEndian.PutUint64(buf[lay.codes+8*(i*w+k):], x)
 		}
 		binary.LittleEndian.PutUint32(buf[lay.add+4*i:], math.Float32bits(float32(add)))
+		binary.LittleEndian.PutUint32(buf[lay.base+4*i:], math.Float32bits(float32(add+2*rescale*xc)))
 		binary.LittleEndian.PutUint32(buf[lay.rescale+4*i:], math.Float32bits(float32(rescale)))
 		binary.LittleEndian.PutUint32(buf[lay.errf+4*i:], math.Float32bits(float32(errf)))
 		binary.LittleEndian.PutUint16(buf[lay.pop+2*i:], uint16(pop))
@@ -210,7 +222,7 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 
 // layout holds the offsets of the sections of an encoding.
 type layout struct {
-	rotCent, codes, add, rescale, errf, pop, total int
+	rotCent, codes, add, base, rescale, errf, pop, total int
 }
 
 func layoutFor(dim, padded, n int) layout {
@@ -218,7 +230,8 @@ func layoutFor(dim, padded, n int) layout {
 	l.rotCent = headerSize + align(4*dim, 8)
 	l.codes = l.rotCent + 4*padded
 	l.add = l.codes + 8*n*(padded/64)
-	l.rescale = l.add + 4*n
+	l.base = l.add + 4*n
+	l.rescale = l.base + 4*n
 	l.errf = l.rescale + 4*n
 	l.pop = l.errf + 4*n
 	l.total = l.pop + align(2*n, 4) + 4
@@ -288,6 +301,7 @@ func Decode(b []byte) (*Codes, error) {
 		c.rotCent = view[float32](b, lay.rotCent, p)
 		c.codes = view[uint64](b, lay.codes, n*c.words)
 		c.add = view[float32](b, lay.add, n)
+		c.base = view[float32](b, lay.base, n)
 		c.rescale = view[float32](b, lay.rescale, n)
 		c.errf = view[float32](b, lay.errf, n)
 		c.pop = view[uint16](b, lay.pop, n)
@@ -300,6 +314,7 @@ func Decode(b []byte) (*Codes, error) {
 		c.codes[i] = binary.LittleEndian.Uint64(b[lay.codes+8*i:])
 	}
 	c.add = copyFloats(b[lay.add:], n)
+	c.base = copyFloats(b[lay.base:], n)
 	c.rescale = copyFloats(b[lay.rescale:], n)
 	c.errf = copyFloats(b[lay.errf:], n)
 	c.pop = make([]uint16, n)

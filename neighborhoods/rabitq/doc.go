@@ -19,14 +19,19 @@
 //
 // # Queries
 //
-// A [Query] rotates the query once ([Query.SetVector]); per neighborhood [Query.Prepare]
-// subtracts the rotated centroid and quantizes the residual r to 4-bit unsigned values
-// q̄_i = round((r_i − lo)/Δ), stored as 4 bit planes so that
-// ⟨code, q̄⟩ = Σ_j 2^j·popcount(code AND plane_j). The estimate of ‖o−q‖² is then
+// A [Query] rotates the query once and quantizes the rotated query g = P·q, once for every
+// neighborhood, to 4-bit unsigned values q̄_i = round((g_i − lo)/Δ), stored as 4 bit planes
+// so that ⟨code, q̄⟩ = Σ_j 2^j·popcount(code AND plane_j) ([Query.SetVector]); per
+// neighborhood [Query.Prepare] only computes ‖q−c‖. The estimate of ‖o−q‖² is
 //
-//	‖o−c‖² + ‖q−c‖² − 2·‖o−c‖·⟨x̄, r⟩/⟨ō,o⟩,  x̄ = (2·code − 1)/√D,
+//	‖o−c‖² + ‖q−c‖² − 2·‖o−c‖·⟨x̄, r⟩/⟨ō,o⟩,  x̄ = (2·code − 1)/√D,  r = P·(q−c),
 //
-// where ⟨x̄, r⟩ is recovered from ⟨code, q̄⟩, popcount(code), lo, Δ and Σq̄. The paper's bound
+// where ⟨x̄, r⟩ = ⟨x̄, g⟩ − ⟨x̄, P·c⟩: the first term is recovered from ⟨code, q̄⟩,
+// popcount(code), lo, Δ and Σq̄, the second is per vector and folded at encoding into the
+// constant base term ‖o−c‖² + 2·‖o−c‖·⟨x̄, P·c⟩/⟨ō,o⟩. (The paper quantizes r per
+// neighborhood; quantizing g instead costs Prepare O(1) instead of O(D) work and a 4-bit error
+// relative to ‖q‖ instead of ‖q−c‖, which stays well inside the estimator's own error,
+// TestEstimator.) The paper's bound
 // |⟨ō,q̂⟩/⟨ō,o⟩ − ⟨ô,q̂⟩| ≤ ε0·√(1−⟨ō,o⟩²)/⟨ō,o⟩/√(D−1) gives an interval around the
 // estimate that holds the true distance with high probability (ε0 = [DefaultEpsilon] = 1.9:
 // on random data about 94% two-sided and 97% for the lower end alone, TestEstimator);
@@ -41,14 +46,14 @@
 // The centroid of a Cosine neighborhood should be unit length (neighborhoods.Partition's are);
 // any centroid is correct, a near one just makes the residuals, and the errors, smaller.
 //
-// # Byte layout (version 1)
+// # Byte layout (version 2)
 //
 // All integers and floats are little-endian; every section starts 8-byte aligned relative to
 // the start of the encoding (the header is 24 bytes, D is a multiple of 64).
 //
 //	offset          size      field
 //	0               4         magic "RBQC"
-//	4               1         version (1)
+//	4               1         version (2)
 //	5               1         metric (1 Euclidean, 2 Cosine; the values of neighborhoods.Metric)
 //	6               1         rounds of the rotation (1..8)
 //	7               1         flags (0)
@@ -60,6 +65,7 @@
 //	C+4D            8·n·W     codes: W = D/64 words per vector, bit i of the code in word i/64,
 //	                          bit i%64
 //	…               4·n       ‖o−c‖²                      (float32, halved for Cosine)
+//	…               4·n       ‖o−c‖² + 2·‖o−c‖·⟨x̄,P·c⟩/⟨ō,o⟩ (float32, halved for Cosine)
 //	…               4·n       ‖o−c‖/⟨ō,o⟩                 (float32, halved for Cosine)
 //	…               4·n       ‖o−c‖·√(1−⟨ō,o⟩²)/⟨ō,o⟩     (float32, halved for Cosine)
 //	…               2·n       popcount of the code (uint16), zero-padded to 4

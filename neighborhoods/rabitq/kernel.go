@@ -4,7 +4,7 @@ import "math/bits"
 
 func popcount(x uint64) int { return bits.OnesCount64(x) }
 
-// estimate is the blocked kernel: est_i = add_i + q0 + rescale_i·(a·⟨code_i,q̄⟩ + b·pop_i + c),
+// estimate is the blocked kernel: est_i = base_i + q0 + rescale_i·(a·⟨code_i,q̄⟩ + b·pop_i + c),
 // with ⟨code_i,q̄⟩ = Σ_j 2^j·popcount(code_i AND plane_j).
 func estimate(q *Query, c *Codes, out []float32) {
 	n := len(out)
@@ -13,7 +13,7 @@ func estimate(q *Query, c *Codes, out []float32) {
 	}
 	w := c.words
 	codes := c.codes[:n*w]
-	add := c.add[:n]
+	add := c.base[:n]
 	rescale := c.rescale[:n]
 	pop := c.pop[:n]
 	q0, a, b, cc := q.q0, q.a, q.b, q.c

@@ -20,15 +20,17 @@ type Query struct {
 	metric Metric
 	eps    float64
 	rq     []float32 // rotated query, padded
-	r      []float32 // residual rq − P·c
-	qbar   []uint8   // quantized residual, one value per coordinate
+	r      []float32 // scratch: the normalized query
+	qbar   []uint8   // quantized rotated query, one value per coordinate
 	planes []uint64  // bit planes, interleaved: planes[w*queryBits+j] is bit j of word w
 	hasVec bool
 
 	codes *Codes // the codes Prepare was called with
-	// est_i = add_i + q0 + rescale_i·(a·⟨code_i, q̄⟩ + b·pop_i + c); lower_i = est_i − errf_i·bound
-	q0, a, b, c, bound float32
-	qn                 float32 // ‖q−c‖
+	// est_i = base_i + q0 + rescale_i·(a·⟨code_i, q̄⟩ + b·pop_i + c); lower_i = est_i − errf_i·bound
+	a, b, c   float32 // set by SetVector
+	qerr      float32 // set by SetVector: the widening of the bound for the query's rounding
+	q0, bound float32 // set by Prepare
+	qn        float32 // ‖q−c‖
 }
 
 // NewQuery returns a Query for codes made with rot and metric.
@@ -45,10 +47,11 @@ func NewQuery(rot *Rotation, metric Metric) (*Query, error) {
 }
 
 // SetEpsilon sets ε0 of the error bound of EstimateBounds (default DefaultEpsilon); it applies
-// from the next Prepare.
+// from the next SetVector.
 func (q *Query) SetEpsilon(eps float64) { q.eps = eps }
 
-// SetVector rotates v (Dim() values; normalized first for Cosine). It does not keep v.
+// SetVector rotates v (Dim() values; normalized first for Cosine) and quantizes it, once for
+// every neighborhood. It does not keep v.
 func (q *Query) SetVector(v []float32) error {
 	if len(v) != q.rot.dim {
 		return fmt.Errorf("rabitq: query of dimension %d for dimension %d: %w", len(v), q.rot.dim, ErrMismatch)
@@ -62,34 +65,21 @@ func (q *Query) SetVector(v []float32) error {
 	} else {
 		q.rot.Apply(q.rq, v)
 	}
+	q.quantize()
 	q.hasVec = true
 	q.codes = nil
 	return nil
 }
 
-// Prepare readies the query for the codes of one neighborhood: it subtracts the rotated
-// centroid and quantizes the residual to 4-bit bit planes. It fails with ErrMismatch when c
-// was made with another dimension, seed, number of rounds or metric, or before SetVector.
-func (q *Query) Prepare(c *Codes) error {
-	if !q.hasVec || c.dim != q.rot.dim || c.seed != q.rot.seed || c.rounds != len(q.rot.signs) || c.metric != q.metric {
-		return fmt.Errorf("rabitq: prepare: codes dim %d seed %d rounds %d metric %d, query dim %d seed %d rounds %d metric %d (vector set: %v): %w",
-			c.dim, c.seed, c.rounds, c.metric, q.rot.dim, q.rot.seed, len(q.rot.signs), q.metric, q.hasVec, ErrMismatch)
-	}
+// quantize quantizes the rotated query to 4-bit bit planes and sets the
+// terms a, b and c of the estimate, once for every neighborhood.
+func (q *Query) quantize() {
 	p := q.rot.padded
-	r := q.r[:p]
-	rq, rc := q.rq[:p], c.rotCent[:p]
+	g := q.rq[:p]
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
-	var nn float32
-	for i, x := range rq {
-		d := x - rc[i]
-		r[i] = d
-		nn += d * d
-		if d < lo {
-			lo = d
-		}
-		if d > hi {
-			hi = d
-		}
+	for _, x := range g {
+		lo = min(lo, x)
+		hi = max(hi, x)
 	}
 	const levels = 1<<queryBits - 1
 	delta := float64(hi-lo) / levels
@@ -99,7 +89,7 @@ func (q *Query) Prepare(c *Codes) error {
 	}
 	sum := 0
 	for w := range p / 64 {
-		seg := r[w*64 : w*64+64 : w*64+64]
+		seg := g[w*64 : w*64+64 : w*64+64]
 		qb := q.qbar[w*64 : w*64+64 : w*64+64]
 		var b0, b1, b2, b3 uint64
 		for k, d := range seg {
@@ -115,20 +105,48 @@ func (q *Query) Prepare(c *Codes) error {
 		pl := q.planes[w*queryBits : w*queryBits+queryBits : w*queryBits+queryBits]
 		pl[0], pl[1], pl[2], pl[3] = b0, b1, b2, b3
 	}
-	// ⟨x̄, r⟩ = (2Δ·⟨code,q̄⟩ + 2lo·pop − Δ·Σq̄ − p·lo)/√p, and
-	// est = scale·(‖o−c‖² + ‖q−c‖² − 2‖o−c‖·⟨x̄,r⟩/⟨ō,o⟩) with scale folded into add and rescale.
+	// ⟨x̄, g⟩ = (2Δ·⟨code,q̄⟩ + 2lo·pop − Δ·Σq̄ − p·lo)/√p, and with ⟨x̄, r⟩ = ⟨x̄, g⟩ − ⟨x̄, P·c⟩
+	// est = scale·(‖o−c‖² + ‖q−c‖² − 2‖o−c‖·⟨x̄,r⟩/⟨ō,o⟩) = base + q0 + rescale·(a·ip + b·pop + c),
+	// with scale folded into base and rescale.
 	sqrtP := math.Sqrt(float64(p))
+	q.a = float32(-4 * delta / sqrtP)
+	q.b = float32(-4 * float64(lo) / sqrtP)
+	q.c = float32(2 * (delta*float64(sum) + float64(p)*float64(lo)) / sqrtP)
+	// The rounding error e of q̄ (uniform in ±Δ/2 per coordinate) moves ⟨x̄, g⟩ by ⟨x̄, e⟩,
+	// about normal with deviation Δ/√12, and the estimate by 2·rescale times that: the lower
+	// bound widens by ε0 such deviations (negligible when ‖q‖ is near ‖q−c‖, as for unit
+	// vectors; it keeps the bound's coverage where the data lie far from the origin).
+	q.qerr = float32(2 * q.eps * delta / math.Sqrt(12))
+}
+
+// Prepare readies the query for the codes of one neighborhood: it computes ‖q−c‖ (the
+// quantized query is shared by every neighborhood, see SetVector). It fails with ErrMismatch
+// when c was made with another dimension, seed, number of rounds or metric, or before
+// SetVector.
+func (q *Query) Prepare(c *Codes) error {
+	if !q.hasVec || c.dim != q.rot.dim || c.seed != q.rot.seed || c.rounds != len(q.rot.signs) || c.metric != q.metric {
+		return fmt.Errorf("rabitq: prepare: codes dim %d seed %d rounds %d metric %d, query dim %d seed %d rounds %d metric %d (vector set: %v): %w",
+			c.dim, c.seed, c.rounds, c.metric, q.rot.dim, q.rot.seed, len(q.rot.signs), q.metric, q.hasVec, ErrMismatch)
+	}
+	p := q.rot.padded
+	rq, rc := q.rq[:p], c.rotCent[:p]
+	var s0, s1, s2, s3 float32
+	for i := 0; i < p; i += 4 { // p is a multiple of 64
+		d0, d1, d2, d3 := rq[i]-rc[i], rq[i+1]-rc[i+1], rq[i+2]-rc[i+2], rq[i+3]-rc[i+3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	nn := float64(s0 + s1 + s2 + s3)
 	scale := 1.0
 	if q.metric == Cosine {
 		scale = 0.5
 	}
 	q.codes = c
-	q.qn = float32(math.Sqrt(float64(nn)))
-	q.q0 = float32(scale * float64(nn))
-	q.a = float32(-4 * delta / sqrtP)
-	q.b = float32(-4 * float64(lo) / sqrtP)
-	q.c = float32(2 * (delta*float64(sum) + float64(p)*float64(lo)) / sqrtP)
-	q.bound = float32(2 * math.Sqrt(float64(nn)) * q.eps / math.Sqrt(float64(p-1)))
+	q.qn = float32(math.Sqrt(nn))
+	q.q0 = float32(scale * nn)
+	q.bound = float32(2 * math.Sqrt(nn) * q.eps / math.Sqrt(float64(p-1)))
 	return nil
 }
 
@@ -151,9 +169,11 @@ func (q *Query) EstimateBounds(est, lower []float32) {
 	est = est[:c.n]
 	lower = lower[:c.n]
 	estimate(q, c, est)
-	bound := q.bound
+	bound, qerr := q.bound, q.qerr
+	errf, rescale := c.errf[:len(est)], c.rescale[:len(est)]
 	for i, e := range est {
-		lower[i] = e - c.errf[i]*bound
+		a, b := errf[i]*bound, rescale[i]*qerr
+		lower[i] = e - float32(math.Sqrt(float64(a*a+b*b)))
 	}
 }
 
@@ -171,7 +191,7 @@ func (q *Query) EstimateRef(out []float32) {
 				pop++
 			}
 		}
-		v := float64(c.add[i]) + float64(q.q0) +
+		v := float64(c.base[i]) + float64(q.q0) +
 			float64(c.rescale[i])*(float64(q.a)*float64(ip)+float64(q.b)*float64(pop)+float64(q.c))
 		out[i] = float32(v)
 	}

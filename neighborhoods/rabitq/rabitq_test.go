@@ -301,7 +301,7 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !equalF(c.add, c2.add) || !equalF(c.rescale, c2.rescale) || !equalF(c.errf, c2.errf) || !equalF(c.rotCent, c2.rotCent) || !equalF(c.Centroid(), c2.Centroid()) {
+				if !equalF(c.add, c2.add) || !equalF(c.base, c2.base) || !equalF(c.rescale, c2.rescale) || !equalF(c.errf, c2.errf) || !equalF(c.rotCent, c2.rotCent) || !equalF(c.Centroid(), c2.Centroid()) {
 					t.Fatal("misaligned decode differs")
 				}
 				for i := range c.codes {
@@ -341,7 +341,8 @@ func TestDecodeRejects(t *testing.T) {
 		"truncated": func(b []byte) []byte { return b[:len(b)-1] },
 		"longer":    func(b []byte) []byte { return append(b, 0, 0, 0, 0) },
 		"magic":     func(b []byte) []byte { b[0] = 'X'; return b },
-		"version":   func(b []byte) []byte { b[4] = 2; return b },
+		"version":   func(b []byte) []byte { b[4] = Version + 1; return b },
+		"version 1": func(b []byte) []byte { b[4] = 1; return b }, // no base term
 		"metric":    func(b []byte) []byte { b[5] = 3; return b },
 		"rounds":    func(b []byte) []byte { b[6] = 0; return b },
 		"flags":     func(b []byte) []byte { b[7] = 1; return b },
