@@ -57,7 +57,7 @@ type Codes struct {
 	seed     uint64
 	centroid []float32 // dim
 	rotCent  []float32 // padded
-	codes    []uint64  // n*words
+	codes    []uint64  // blocks of 8 codes: word k of code i at wordAt(i, k); ⌈n/8⌉·8·words
 	add      []float32 // n: ‖o−c‖² (·½ for Cosine)
 	base     []float32 // n: add + 2·rescale·⟨x̄,P·c⟩, the constant term of the estimate
 	rescale  []float32 // n: ‖o−c‖/⟨ō,o⟩ (·½)
@@ -83,8 +83,27 @@ func (c *Codes) Rounds() int { return c.rounds }
 // Centroid is the neighborhood's centroid (unit-normalized for Cosine); do not modify it.
 func (c *Codes) Centroid() []float32 { return c.centroid }
 
-// Code returns the Padded(Dim())/64 words of code i; do not modify them.
-func (c *Codes) Code(i int) []uint64 { return c.codes[i*c.words : (i+1)*c.words : (i+1)*c.words] }
+// Code appends the Padded(Dim())/64 words of code i to dst[:0] and returns it (codes are
+// stored interleaved in blocks of 8, see the package documentation).
+func (c *Codes) Code(i int, dst []uint64) []uint64 {
+	dst = dst[:0]
+	for k := range c.words {
+		dst = append(dst, c.codes[wordAt(i, k, c.words)])
+	}
+	return dst
+}
+
+// codeBlock is the number of codes whose words are interleaved: the kernel
+// reads word k of 8 codes as one 64-byte vector.
+const codeBlock = 8
+
+// wordAt is the index of word k of code i in the interleaved code section of
+// codes with w words each.
+func wordAt(i, k, w int) int { return ((i/codeBlock)*w+k)*codeBlock + i%codeBlock }
+
+// codeWords is the length of the code section of n codes of w words: whole
+// blocks, the last one zero-padded.
+func codeWords(n, w int) int { return (n + codeBlock - 1) / codeBlock * codeBlock * w }
 
 // Norm is ‖o−c‖ of vector i (of the unit vector for Cosine).
 func (c *Codes) Norm(i int) float32 {
@@ -208,7 +227,7 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 			pop = 0
 		}
 		for k, x := range code {
-			binary.LittleEndian.PutUint64(buf[lay.codes+8*(i*w+k):], x)
+			binary.LittleEndian.PutUint64(buf[lay.codes+8*wordAt(i, k, w):], x)
 		}
 		binary.LittleEndian.PutUint32(buf[lay.add+4*i:], math.Float32bits(float32(add)))
 		binary.LittleEndian.PutUint32(buf[lay.base+4*i:], math.Float32bits(float32(add+2*rescale*xc)))
@@ -229,7 +248,7 @@ func layoutFor(dim, padded, n int) layout {
 	var l layout
 	l.rotCent = headerSize + align(4*dim, 8)
 	l.codes = l.rotCent + 4*padded
-	l.add = l.codes + 8*n*(padded/64)
+	l.add = l.codes + 8*codeWords(n, padded/64)
 	l.base = l.add + 4*n
 	l.rescale = l.base + 4*n
 	l.errf = l.rescale + 4*n
@@ -299,7 +318,7 @@ func Decode(b []byte) (*Codes, error) {
 	if nativeLittle && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%8 == 0 {
 		c.centroid = view[float32](b, headerSize, dim)
 		c.rotCent = view[float32](b, lay.rotCent, p)
-		c.codes = view[uint64](b, lay.codes, n*c.words)
+		c.codes = view[uint64](b, lay.codes, codeWords(n, c.words))
 		c.add = view[float32](b, lay.add, n)
 		c.base = view[float32](b, lay.base, n)
 		c.rescale = view[float32](b, lay.rescale, n)
@@ -309,7 +328,7 @@ func Decode(b []byte) (*Codes, error) {
 	}
 	c.centroid = copyFloats(b[headerSize:], dim)
 	c.rotCent = copyFloats(b[lay.rotCent:], p)
-	c.codes = make([]uint64, n*c.words)
+	c.codes = make([]uint64, codeWords(n, c.words))
 	for i := range c.codes {
 		c.codes[i] = binary.LittleEndian.Uint64(b[lay.codes+8*i:])
 	}

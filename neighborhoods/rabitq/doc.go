@@ -62,8 +62,11 @@
 //	16              8         rotation seed (uint64)
 //	24              4·dim     centroid (float32; unit-normalized for Cosine), zero-padded to 8
 //	C               4·D       rotated centroid P·c (float32)
-//	C+4D            8·n·W     codes: W = D/64 words per vector, bit i of the code in word i/64,
-//	                          bit i%64
+//	C+4D            8·B·W     codes: W = D/64 words per vector, bit i of the code in word i/64,
+//	                          bit i%64, interleaved in blocks of 8 codes (B = n rounded up to a
+//	                          multiple of 8, the last block zero-padded): word k of code j is
+//	                          word ((j/8)·W + k)·8 + j%8, so that a vector kernel loads word k
+//	                          of 8 codes at once
 //	…               4·n       ‖o−c‖²                      (float32, halved for Cosine)
 //	…               4·n       ‖o−c‖² + 2·‖o−c‖·⟨x̄,P·c⟩/⟨ō,o⟩ (float32, halved for Cosine)
 //	…               4·n       ‖o−c‖/⟨ō,o⟩                 (float32, halved for Cosine)

@@ -157,24 +157,16 @@ func (q *Query) QueryNorm() float32 { return q.qn }
 // the prepared neighborhood into out[:Len()]. It panics when out is shorter or Prepare was not
 // called. It does not allocate.
 func (q *Query) Estimate(out []float32) {
-	c := q.codes
-	estimate(q, c, out[:c.n])
+	estimate(q, q.codes, out[:q.codes.n], nil)
 }
 
 // EstimateBounds writes the estimates, as Estimate does, into est and the lower ends of the
 // error bound into lower: with probability about 97% (for ε0 = DefaultEpsilon) the true
-// distance is ≥ lower[i] (and ≤ 2·est[i] − lower[i]). It does not allocate.
+// distance is ≥ lower[i] (and ≤ 2·est[i] − lower[i]). The bound is the estimator's, widened
+// in quadrature by the rounding of the quantized query. It does not allocate.
 func (q *Query) EstimateBounds(est, lower []float32) {
-	c := q.codes
-	est = est[:c.n]
-	lower = lower[:c.n]
-	estimate(q, c, est)
-	bound, qerr := q.bound, q.qerr
-	errf, rescale := c.errf[:len(est)], c.rescale[:len(est)]
-	for i, e := range est {
-		a, b := errf[i]*bound, rescale[i]*qerr
-		lower[i] = e - float32(math.Sqrt(float64(a*a+b*b)))
-	}
+	n := q.codes.n
+	estimate(q, q.codes, est[:n], lower[:n])
 }
 
 // EstimateRef is the plain reference of Estimate: it unpacks every bit and quantized query
@@ -182,8 +174,9 @@ func (q *Query) EstimateBounds(est, lower []float32) {
 func (q *Query) EstimateRef(out []float32) {
 	c := q.codes
 	p := c.padded
+	var code []uint64
 	for i := range c.n {
-		code := c.Code(i)
+		code = c.Code(i, code)
 		ip, pop := 0, 0
 		for k := range p {
 			if code[k>>6]>>(k&63)&1 != 0 {

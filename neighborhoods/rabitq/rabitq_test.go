@@ -205,7 +205,7 @@ func TestKernelMatchesReference(t *testing.T) {
 		for _, dim := range []int{1, 3, 63, 64, 65, 100, 127, 128, 129, 200, 784} {
 			rot := mustRot(t, dim, 9)
 			q, _ := NewQuery(rot, m)
-			for _, n := range []int{0, 1, 2, 3, 7, 37} {
+			for _, n := range []int{0, 1, 2, 3, 7, 8, 37, 64} {
 				cent := gaussVecs(r, 1, dim, nil, 1)
 				vecs := gaussVecs(r, n, dim, cent, 1)
 				if n > 2 {
@@ -224,6 +224,48 @@ func TestKernelMatchesReference(t *testing.T) {
 				for i := range got {
 					if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
 						t.Errorf("%v dim %d n %d: code %d: kernel %v, reference %v", m, dim, n, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestKernelPaths checks the assembly kernel (where this CPU has it) against the portable one,
+// estimates and lower bounds, on whole blocks and tails.
+func TestKernelPaths(t *testing.T) {
+	if !haveAVX512 {
+		t.Log("no AVX-512 VPOPCNTQ on this CPU: only the portable kernel runs")
+	}
+	asm := haveAVX512
+	defer func() { haveAVX512 = asm }()
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, m := range []Metric{Euclidean, Cosine} {
+		for _, dim := range []int{5, 64, 100, 784} {
+			rot := mustRot(t, dim, 3)
+			q, _ := NewQuery(rot, m)
+			for _, n := range []int{1, 8, 9, 23, 200} {
+				cent := gaussVecs(r, 1, dim, nil, 1)
+				c := mustCodes(t, cent, gaussVecs(r, n, dim, cent, 1), m, rot)
+				if err := q.SetVector(gaussVecs(r, 1, dim, cent, 1)); err != nil {
+					t.Fatal(err)
+				}
+				if err := q.Prepare(c); err != nil {
+					t.Fatal(err)
+				}
+				est, lower := make([]float32, n), make([]float32, n)
+				goEst, goLower := make([]float32, n), make([]float32, n)
+				haveAVX512 = asm
+				q.EstimateBounds(est, lower)
+				haveAVX512 = false
+				q.EstimateBounds(goEst, goLower)
+				for i := range n {
+					tol := 1e-4 * (1 + math.Abs(float64(goEst[i])))
+					if math.Abs(float64(est[i]-goEst[i])) > tol || math.Abs(float64(lower[i]-goLower[i])) > tol {
+						t.Errorf("%v dim %d n %d code %d: kernel est %v lower %v, portable %v %v", m, dim, n, i, est[i], lower[i], goEst[i], goLower[i])
+					}
+					if lower[i] > est[i] {
+						t.Errorf("%v dim %d n %d code %d: lower %v above the estimate %v", m, dim, n, i, lower[i], est[i])
 					}
 				}
 			}
@@ -284,7 +326,7 @@ func TestRoundTrip(t *testing.T) {
 						normalize(v)
 					}
 					rot.Apply(u, v)
-					code := c.Code(i)
+					code := c.Code(i, nil)
 					for k := range u {
 						if bit := code[k>>6]>>(k&63)&1 == 1; bit != (u[k]-rc[k] > 0) {
 							t.Fatalf("%v dim %d: code %d bit %d", m, dim, i, k)

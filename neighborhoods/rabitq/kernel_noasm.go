@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package rabitq
+
+// haveAVX512 is false off amd64 (or with -tags purego).
+var haveAVX512 = false
+
+// estimateAsm does nothing without the assembly kernel.
+func estimateAsm(q *Query, c *Codes, est, lower []float32) int { return 0 }
