@@ -160,15 +160,20 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 	}
 	qs.segs = live
 	// Seeds: the top.k smallest estimates (a bounded max-heap of rows).
+	// FirstBelow skips, 16 at a time, the estimates that cannot enter.
 	h := qs.seeds[:0]
-	for i, e := range est {
-		if e == inf32 {
-			continue
+	for i := 0; i < len(est); i++ {
+		thr := inf32
+		if len(h) == top.k {
+			thr = est[h[0]]
+		}
+		if i += neighborhoods.FirstBelow(est[i:], thr); i == len(est) {
+			break
 		}
 		if len(h) < top.k {
 			h = append(h, int32(i))
 			siftUpEst(h, est, len(h)-1)
-		} else if e < est[h[0]] {
+		} else {
 			h[0] = int32(i)
 			siftDownEst(h, est, 0)
 		}
@@ -190,11 +195,12 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 	}
 	cands := qs.cands[:0]
 	for gi, g := range qs.segs {
-		n := g.s.Len()
-		for r, lb := range lower[g.off : g.off+n] {
-			if lb < bound {
-				cands = append(cands, quantCand{int32(gi), int32(r), lb})
+		low := lower[g.off : g.off+g.s.Len()]
+		for r := 0; r < len(low); r++ {
+			if r += neighborhoods.FirstBelow(low[r:], bound); r == len(low) {
+				break
 			}
+			cands = append(cands, quantCand{int32(gi), int32(r), low[r]})
 		}
 	}
 	qs.cands = cands

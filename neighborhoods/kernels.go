@@ -132,3 +132,13 @@ func cosineDistanceRef(a, b []float32) float32 {
 }
 
 func sqrt64(x float64) float64 { return math.Sqrt(x) }
+
+// firstBelowFrom is the portable FirstBelow from index i on.
+func firstBelowFrom(x []float32, t float32, i int) int {
+	for ; i < len(x); i++ {
+		if x[i] < t {
+			return i
+		}
+	}
+	return len(x)
+}

@@ -13,6 +13,10 @@ import (
 // one vek call per row.
 var haveBlockedAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// haveAVX512 selects the AVX-512 FirstBelow; tests turn it off to check the
+// portable loop.
+var haveAVX512 = cpu.X86.HasAVX512F
+
 //go:noescape
 func dot4AVX2(q, r unsafe.Pointer, stride, n8 int, out *[4]float32)
 
@@ -42,4 +46,21 @@ func Prefetch(v []float32) {
 	if len(v) > 0 {
 		prefetchAMD64(unsafe.Pointer(&v[0]), len(v)*4)
 	}
+}
+
+//go:noescape
+func firstBelowAVX512(x unsafe.Pointer, n16 int, t float32) int
+
+// FirstBelow returns the index of the first value of x that is less than t
+// (NaN never is), or len(x) when none is: a scan that keeps a running
+// threshold (the k-th best so far) skips the values that cannot enter 16 at
+// a time instead of testing each.
+func FirstBelow(x []float32, t float32) int {
+	i := 0
+	if n16 := len(x) &^ 15; haveAVX512 && n16 > 0 {
+		if i = firstBelowAVX512(unsafe.Pointer(&x[0]), n16, t); i < n16 {
+			return i
+		}
+	}
+	return firstBelowFrom(x, t, i)
 }

@@ -118,3 +118,31 @@ prefetchloop:
 
 prefetchdone:
 	RET
+
+// func firstBelowAVX512(x unsafe.Pointer, n16 int, t float32) int
+// The index of the first of x[0:n16] (n16 a multiple of 16) that is < t (an
+// ordered compare: NaN never is), or n16: 16 lanes per compare.
+TEXT ·firstBelowAVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n16+8(FP), CX
+	VBROADCASTSS t+16(FP), Z1
+	XORQ         AX, AX
+
+belowloop:
+	CMPQ    AX, CX
+	JGE     belownone
+	VCMPPS  $0x0e, (SI)(AX*4), Z1, K1
+	KMOVW   K1, BX
+	TESTL   BX, BX
+	JNZ     belowfound
+	ADDQ    $16, AX
+	JMP     belowloop
+
+belowfound:
+	TZCNTL BX, BX
+	ADDQ   BX, AX
+
+belownone:
+	VZEROUPPER
+	MOVQ AX, ret+24(FP)
+	RET

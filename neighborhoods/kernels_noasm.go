@@ -13,3 +13,10 @@ func block4(l2 bool, q, rows []float32, dim, n8 int, out *[4]float32) {
 // Prefetch hints the cache lines of v into the CPU cache; without the
 // assembly kernels it does nothing.
 func Prefetch(v []float32) {}
+
+// haveAVX512 is false without the assembly kernels.
+var haveAVX512 = false
+
+// FirstBelow returns the index of the first value of x that is less than t
+// (NaN never is), or len(x) when none is.
+func FirstBelow(x []float32, t float32) int { return firstBelowFrom(x, t, 0) }

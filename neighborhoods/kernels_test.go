@@ -159,3 +159,41 @@ func TestMetricJSON(t *testing.T) {
 		t.Error("marshal of the zero Metric succeeded")
 	}
 }
+
+// TestFirstBelow checks FirstBelow (the AVX-512 loop where this CPU has it)
+// against a plain loop on every length to 70, with infinities and NaNs.
+func TestFirstBelow(t *testing.T) {
+	asm := haveAVX512
+	defer func() { haveAVX512 = asm }()
+	r := rand.New(rand.NewPCG(21, 22))
+	inf := float32(math.Inf(1))
+	for n := range 71 {
+		x := make([]float32, n)
+		for trial := range 40 {
+			for i := range x {
+				switch r.IntN(8) {
+				case 0:
+					x[i] = inf
+				case 1:
+					x[i] = float32(math.NaN())
+				default:
+					x[i] = r.Float32()
+				}
+			}
+			thr := []float32{inf, 0, 0.05, 0.5, float32(math.NaN())}[trial%5]
+			want := n
+			for i, v := range x {
+				if v < thr {
+					want = i
+					break
+				}
+			}
+			for _, a := range []bool{asm, false} {
+				haveAVX512 = a
+				if got := FirstBelow(x, thr); got != want {
+					t.Fatalf("n %d threshold %v (asm %v): %d, want %d in %v", n, thr, a, got, want, x)
+				}
+			}
+		}
+	}
+}
