@@ -6,6 +6,7 @@ import (
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"github.com/vectorbucket/vectorbucket/neighborhoods/rabitq"
+	"github.com/vectorbucket/vectorbucket/neighborhoods/sq8"
 )
 
 // Quantized scans. Every cached neighborhood gets 1-bit RaBitQ codes
@@ -40,6 +41,7 @@ func rotationFor(dim int) (*rabitq.Rotation, error) {
 type segCodes struct {
 	once  sync.Once
 	codes *rabitq.Codes
+	sq    *sq8.Codes // 8-bit codes for the refine step
 }
 
 // quantCodes returns the RaBitQ codes of s's rows, building them once.
@@ -64,10 +66,16 @@ func (s *segment) quantCodes(metric neighborhoods.Metric) *rabitq.Codes {
 		if err != nil {
 			return
 		}
-		if c, err := rabitq.Decode(b); err == nil {
-			s.quant.codes = c
-			s.charge(int64(len(b)))
+		c, err := rabitq.Decode(b)
+		if err != nil {
+			return
 		}
+		sq, err := sq8.Encode(vecs, dim, metric == neighborhoods.Cosine)
+		if err != nil {
+			return
+		}
+		s.quant.codes, s.quant.sq = c, sq
+		s.charge(int64(len(b) + sq.Bytes()))
 	})
 	return s.quant.codes
 }
@@ -79,6 +87,7 @@ type quantScan struct {
 	segs       []quantSeg // scanQuantizedAll: segments with codes
 	seeds      []int32    // scanQuantizedAll: max-heap of seed rows by estimate
 	cands      []quantCand
+	sq         sq8.Query
 }
 
 // quantSeg is a segment of scanQuantizedAll and the offset of its rows in
@@ -203,16 +212,44 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 			cands = append(cands, quantCand{int32(gi), int32(r), low[r]})
 		}
 	}
+	// Refine: the 8-bit codes bound each candidate's distance exactly
+	// (sq8) from a quarter of the bytes of its row, and only the candidates
+	// whose bound still beats the k-th best are re-ranked from float32 (at
+	// once, so that the k-th best tightens as it goes). Most of the RaBitQ
+	// candidates fall out here.
 	qs.cands = cands
+	half := sc.metric == neighborhoods.Cosine // scores are ½‖q̂−x̂‖² there
+	cur := int32(-1)
+	var sq *sq8.Codes
 	for j, c := range cands {
 		if j+rerankAhead < len(cands) {
 			a := cands[j+rerankAhead]
 			s := qs.segs[a.seg].s
-			dim := s.Dim()
-			neighborhoods.Prefetch(s.Vectors()[int(a.row)*dim : int(a.row+1)*dim])
+			if sa := s.quant.sq; sa != nil {
+				neighborhoods.PrefetchBytes(sa.Row(int(a.row)))
+			} else {
+				dim := s.Dim()
+				neighborhoods.Prefetch(s.Vectors()[int(a.row)*dim : int(a.row+1)*dim])
+			}
 		}
 		if top.full() && c.lower > top.h[0].score {
 			continue
+		}
+		if c.seg != cur {
+			cur = c.seg
+			if sq = qs.segs[c.seg].s.quant.sq; sq != nil && qs.sq.Prepare(sq, sc.q) != nil {
+				sq = nil
+			}
+		}
+		if sq != nil {
+			stats.CodesRefined++
+			lb := qs.sq.Lower(int(c.row))
+			if half {
+				lb /= 2
+			}
+			if top.full() && lb > top.h[0].score {
+				continue
+			}
 		}
 		ix.rerank(qs.segs[c.seg].s, int(c.row), v, sc, top, stats)
 	}

@@ -66,6 +66,9 @@ type QueryStats struct {
 	// RaBitQ codes (quantized scans); VectorsScored then counts the exact
 	// re-ranks among them.
 	CodesScanned int
+	// CodesRefined counts the RaBitQ candidates whose distance was then
+	// bounded from their 8-bit codes, before the exact re-rank.
+	CodesRefined int
 	// RoundTrips counts the sequential waves of store requests the query
 	// waited for: the generation check (0 inside a read lease), the WAL
 	// objects, the centroid table and each wave of neighborhood reads not

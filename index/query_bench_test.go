@@ -47,7 +47,7 @@ func BenchmarkQueryGloVe(b *testing.B) {
 	for _, nprobe := range []int{1, 16, 48, 0} {
 		b.Run(fmt.Sprintf("nprobe=%d", nprobe), func(b *testing.B) {
 			b.ReportAllocs()
-			scored, codes := 0, 0
+			scored, codes, refined := 0, 0, 0
 			for i := range b.N {
 				_, st, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(i % ds.NTest), TopK: 10, NProbe: nprobe})
 				if err != nil {
@@ -55,10 +55,12 @@ func BenchmarkQueryGloVe(b *testing.B) {
 				}
 				scored += st.VectorsScored
 				codes += st.CodesScanned
+				refined += st.CodesRefined
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 			b.ReportMetric(float64(scored)/float64(b.N), "scored/query")
 			b.ReportMetric(float64(codes)/float64(b.N), "codes/query")
+			b.ReportMetric(float64(refined)/float64(b.N), "refined/query")
 		})
 	}
 }

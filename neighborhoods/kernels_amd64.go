@@ -38,6 +38,13 @@ func block4(l2 bool, q, rows []float32, dim, n8 int, out *[4]float32) {
 //go:noescape
 func prefetchAMD64(p unsafe.Pointer, n int)
 
+// PrefetchBytes is Prefetch for bytes (e.g. 8-bit codes).
+func PrefetchBytes(b []byte) {
+	if len(b) > 0 {
+		prefetchAMD64(unsafe.Pointer(&b[0]), len(b))
+	}
+}
+
 // Prefetch hints the cache lines of v into the CPU cache without waiting
 // for them: a scan that knows which rows it will score next prefetches a
 // few ahead, so that their memory latency overlaps the current row's work

@@ -14,6 +14,10 @@ func block4(l2 bool, q, rows []float32, dim, n8 int, out *[4]float32) {
 // assembly kernels it does nothing.
 func Prefetch(v []float32) {}
 
+// PrefetchBytes is Prefetch for bytes; without the assembly kernels it does
+// nothing.
+func PrefetchBytes(b []byte) {}
+
 // haveAVX512 is false without the assembly kernels.
 var haveAVX512 = false
 
