@@ -152,8 +152,11 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 	}
 	est, lower := qs.est[:total], qs.lower[:total]
 	live := qs.segs[:0]
-	for _, g := range qs.segs {
+	for gi, g := range qs.segs {
 		codes := g.s.quantCodes(sc.metric)
+		if gi+1 < len(qs.segs) { // the next Prepare reads its rotated centroid
+			neighborhoods.Prefetch(qs.segs[gi+1].s.quant.codes.RotatedCentroid())
+		}
 		if qs.q.Prepare(codes) != nil {
 			rest = append(rest, g.s)
 			n := codes.Len()
@@ -218,6 +221,7 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 	// once, so that the k-th best tightens as it goes). Most of the RaBitQ
 	// candidates fall out here.
 	qs.cands = cands
+	qs.sq.SetVector(sc.q)
 	half := sc.metric == neighborhoods.Cosine // scores are ½‖q̂−x̂‖² there
 	cur := int32(-1)
 	var sq *sq8.Codes
@@ -227,6 +231,9 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 			s := qs.segs[a.seg].s
 			if sa := s.quant.sq; sa != nil {
 				neighborhoods.PrefetchBytes(sa.Row(int(a.row)))
+				if a.seg != c.seg && a.seg != cands[j+rerankAhead-1].seg {
+					neighborhoods.Prefetch(sa.Params()) // read by its Prepare
+				}
 			} else {
 				dim := s.Dim()
 				neighborhoods.Prefetch(s.Vectors()[int(a.row)*dim : int(a.row+1)*dim])
@@ -237,7 +244,7 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 		}
 		if c.seg != cur {
 			cur = c.seg
-			if sq = qs.segs[c.seg].s.quant.sq; sq != nil && qs.sq.Prepare(sq, sc.q) != nil {
+			if sq = qs.segs[c.seg].s.quant.sq; sq != nil && qs.sq.Prepare(sq) != nil {
 				sq = nil
 			}
 		}

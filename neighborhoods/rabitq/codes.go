@@ -83,6 +83,10 @@ func (c *Codes) Rounds() int { return c.rounds }
 // Centroid is the neighborhood's centroid (unit-normalized for Cosine); do not modify it.
 func (c *Codes) Centroid() []float32 { return c.centroid }
 
+// RotatedCentroid is P·c, which Prepare reads (a caller may prefetch it); do
+// not modify it.
+func (c *Codes) RotatedCentroid() []float32 { return c.rotCent }
+
 // Code appends the Padded(Dim())/64 words of code i to dst[:0] and returns it (codes are
 // stored interleaved in blocks of 8, see the package documentation).
 func (c *Codes) Code(i int, dst []uint64) []uint64 {

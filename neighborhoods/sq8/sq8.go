@@ -27,7 +27,8 @@ var ErrInvalidInput = errors.New("sq8: invalid input")
 type Codes struct {
 	dim, stride int       // stride: dim rounded up to a multiple of 16 (codes are zero-padded)
 	normalize   bool      // the rows were unit-normalized first (cosine)
-	min, scale  []float32 // stride each; zero beyond dim
+	min, scale  []float32 // stride each, adjacent in params; zero beyond dim
+	params      []float32 // min then scale
 	codes       []uint8   // n·stride
 	err         []float32 // n: ‖x − x̂‖, rounded up
 	mag         float32   // the largest |value| of any row
@@ -51,8 +52,9 @@ func Encode(vectors []float32, dim int, normalize bool) (*Codes, error) {
 	}
 	n := len(vectors) / dim
 	stride := (dim + 15) &^ 15
+	params := make([]float32, 2*stride)
 	c := &Codes{dim: dim, stride: stride, normalize: normalize,
-		min: make([]float32, stride), scale: make([]float32, stride),
+		min: params[:stride:stride], scale: params[stride:], params: params,
 		codes: make([]uint8, n*stride), err: make([]float32, n)}
 	row := func(i int, buf []float32) []float32 {
 		v := vectors[i*dim : (i+1)*dim]
@@ -116,17 +118,30 @@ func unit(v []float32) {
 	}
 }
 
-// Query is a query prepared for the codes of one neighborhood. It is not
-// safe for concurrent use; Prepare reuses its buffer.
+// Query is a query prepared for the codes of one neighborhood at a time:
+// SetVector once, then Prepare per neighborhood. It is not safe for
+// concurrent use; it reuses its buffers.
 type Query struct {
+	q     []float32 // the query
+	mag   float32   // max |q_k|
 	c     *Codes
 	qm    []float32 // q − min, stride values (zero-padded)
 	slack float32   // absolute float32 rounding of ‖q − x̂‖
 }
 
-// Prepare readies q (dim values; unit-normalized by the caller when the
-// codes were, see Normalized) for c. It does not keep q.
-func (qq *Query) Prepare(c *Codes, q []float32) error {
+// SetVector sets the query (unit-normalized by the caller for codes that
+// were normalized, see Normalized). It keeps q until the next SetVector.
+func (qq *Query) SetVector(q []float32) {
+	var mag float32
+	for _, x := range q {
+		mag = max(mag, x, -x)
+	}
+	qq.q, qq.mag, qq.c = q, mag, nil
+}
+
+// Prepare readies the query for c.
+func (qq *Query) Prepare(c *Codes) error {
+	q := qq.q
 	if len(q) != c.dim {
 		return fmt.Errorf("sq8: query of dimension %d for codes of dimension %d: %w", len(q), c.dim, ErrInvalidInput)
 	}
@@ -135,18 +150,21 @@ func (qq *Query) Prepare(c *Codes, q []float32) error {
 	}
 	qm := qq.qm[:c.stride]
 	clear(qm[c.dim:])
-	copy(qm, q)
-	var mag float32
-	for k := range c.dim {
-		mag = max(mag, qm[k], -qm[k])
-		qm[k] -= c.min[k]
+	lo := c.min[:len(q)]
+	for k, x := range q {
+		qm[k] = x - lo[k]
 	}
 	// Each coordinate of q − x̂ carries a rounding of a few ulps of the
 	// values involved; over dim coordinates that is at most this much.
-	qq.slack = 4 * 6e-8 * float32(math.Sqrt(float64(c.dim))) * (mag + 2*c.mag)
+	qq.slack = 4 * 6e-8 * float32(math.Sqrt(float64(c.dim))) * (qq.mag + 2*c.mag)
 	qq.qm, qq.c = qm, c
 	return nil
 }
+
+// Params returns the per-dimension parameters of c (minimums, then scales);
+// do not modify them. A caller that knows which codes it will prepare next
+// may prefetch them.
+func (c *Codes) Params() []float32 { return c.params }
 
 // Distance returns ‖q − x̂_i‖² and e_i = ‖x_i − x̂_i‖ for code i of the
 // prepared codes: the true squared distance lies in

@@ -45,7 +45,8 @@ func TestBound(t *testing.T) {
 				if normalize {
 					unit(qn)
 				}
-				if err := q.Prepare(c, qn); err != nil {
+				q.SetVector(qn)
+				if err := q.Prepare(c); err != nil {
 					t.Fatal(err)
 				}
 				for i := range n {
@@ -78,7 +79,8 @@ func TestKernel(t *testing.T) {
 	for _, dim := range []int{1, 7, 16, 17, 64, 100, 784} {
 		c, _ := Encode(randRows(r, 20, dim, 0), dim, false)
 		var q Query
-		_ = q.Prepare(c, randRows(r, 1, dim, 0))
+		q.SetVector(randRows(r, 1, dim, 0))
+		_ = q.Prepare(c)
 		for i := range c.Len() {
 			haveAVX512 = asm
 			got, _ := q.Distance(i)
@@ -100,7 +102,8 @@ func TestConstantAndZero(t *testing.T) {
 			t.Fatal(err)
 		}
 		var q Query
-		_ = q.Prepare(c, []float32{1, 2, 3})
+		q.SetVector([]float32{1, 2, 3})
+		_ = q.Prepare(c)
 		for i := range 4 {
 			if d, e := q.Distance(i); math.IsNaN(float64(d)) || math.IsNaN(float64(e)) {
 				t.Fatalf("normalize %v row %d: NaN", normalize, i)
@@ -112,7 +115,8 @@ func TestConstantAndZero(t *testing.T) {
 	}
 	c, _ := Encode(vecs, 3, false)
 	var q Query
-	if err := q.Prepare(c, []float32{1}); !errors.Is(err, ErrInvalidInput) {
+	q.SetVector([]float32{1})
+	if err := q.Prepare(c); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("short query: %v", err)
 	}
 }
@@ -122,9 +126,11 @@ func TestZeroAllocs(t *testing.T) {
 	c, _ := Encode(randRows(r, 64, 100, 0), 100, true)
 	qv := randRows(r, 1, 100, 0)
 	var q Query
-	_ = q.Prepare(c, qv)
+	q.SetVector(qv)
+	_ = q.Prepare(c)
 	if a := testing.AllocsPerRun(50, func() {
-		_ = q.Prepare(c, qv)
+		q.SetVector(qv)
+		_ = q.Prepare(c)
 		for i := range c.Len() {
 			_ = q.Lower(i)
 		}
