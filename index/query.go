@@ -346,22 +346,26 @@ func (ix *Index) query(ctx context.Context, req QueryRequest, flt *filter.Filter
 				order = scr.selectNearest(nprobe)
 			}
 		}
-		// Sketches (sketch.go) let the scan skip most full distances; exact
-		// mode scores everything, as brute force does.
+		// Unfiltered approximate queries scan quantized codes (quant.go):
+		// RaBitQ estimates, 8-bit refinement, exact re-rank of the few left.
+		// RaBitQ codes estimate L2 and cosine only: dot product scans the
+		// vectors.
+		var qs *quantScan
+		if !req.Exact && flt == nil && !ix.db.opts.NoQuantize && v.m.Config.Metric != neighborhoods.DotProduct {
+			qs = scr.quantScan(v.m.Config.Metric, req.Vector)
+		}
+		// Otherwise sketches (sketch.go) let the scan skip most full
+		// distances (filtered queries and those probing every neighborhood
+		// prune exactly with them); exact mode scores everything, as brute
+		// force does. On Fashion-MNIST the quantized scan is faster than
+		// sketches at equal nprobe and reaches 0.998 where sketches stop at
+		// 0.995.
 		var qsk *querySketch
-		if !req.Exact {
+		if !req.Exact && (qs == nil || nprobe == n) {
 			dim := v.m.Config.Dimension
 			qsk = newQuerySketch(ix.db.centroids.projection(v.m.Centroids, cents, dim), v.m.Config.Metric, req.Vector)
 		}
 		approx := false
-		// Quantized scans for unfiltered approximate queries that have no
-		// sketches (those re-rank from sketches instead).
-		var qs *quantScan
-		// RaBitQ codes estimate L2 and cosine only: dot product scans the
-		// vectors.
-		if qsk == nil && !req.Exact && flt == nil && !ix.db.opts.NoQuantize && v.m.Config.Metric != neighborhoods.DotProduct {
-			qs = scr.quantScan(v.m.Config.Metric, req.Vector)
-		}
 		scan := func(which []int, exact bool) error {
 			before := io.objectsStore
 			segs, err := ix.loadNbhds(ctx, v, which, &io)
