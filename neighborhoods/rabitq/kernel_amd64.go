@@ -13,6 +13,24 @@ import (
 // Tests turn it off to check the portable kernel.
 var haveAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VPOPCNTDQ
 
+// haveAVX2 selects the AVX2 Walsh–Hadamard butterflies.
+var haveAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func butterflyAVX2(x unsafe.Pointer, n, h int)
+
+// butterflies runs the levels h ≥ 8 of the transform of x (length a power of
+// two ≥ 16) with AVX2 and reports whether it did.
+func butterflies(x []float32) bool {
+	if !haveAVX2 || len(x) < 16 {
+		return false
+	}
+	for h := 8; h < len(x); h *= 2 {
+		butterflyAVX2(unsafe.Pointer(&x[0]), len(x), h)
+	}
+	return true
+}
+
 //go:noescape
 func estimateAVX512(codes, planes unsafe.Pointer, w, blocks int, base, rescale, errf, pop, k, est, lower unsafe.Pointer)
 

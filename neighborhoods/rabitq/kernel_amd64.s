@@ -96,3 +96,38 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func butterflyAVX2(x unsafe.Pointer, n, h int)
+// One level of the Walsh–Hadamard transform of x[0:n] with stride h (a
+// multiple of 8, 2h dividing n): for every pair (a, b) = (x[i+j], x[i+h+j]),
+// i a multiple of 2h, j < h: a, b = a+b, a−b, 8 lanes at a time.
+TEXT ·butterflyAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ h+16(FP), DX
+	SHLQ $2, CX
+	SHLQ $2, DX
+	LEAQ (SI)(CX*1), CX
+
+bfblock:
+	CMPQ SI, CX
+	JGE  bfdone
+	LEAQ (SI)(DX*1), DI
+	MOVQ SI, AX
+
+bflane:
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(DX*1), Y1
+	VADDPS  Y1, Y0, Y2
+	VSUBPS  Y1, Y0, Y3
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (AX)(DX*1)
+	ADDQ    $32, AX
+	CMPQ    AX, DI
+	JLT     bflane
+	LEAQ    (DI)(DX*1), SI
+	JMP     bfblock
+
+bfdone:
+	VZEROUPPER
+	RET

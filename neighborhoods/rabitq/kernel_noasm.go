@@ -7,3 +7,8 @@ var haveAVX512 = false
 
 // estimateAsm does nothing without the assembly kernel.
 func estimateAsm(q *Query, c *Codes, est, lower []float32) int { return 0 }
+
+var haveAVX2 = false
+
+// butterflies does nothing without the assembly kernels.
+func butterflies(x []float32) bool { return false }

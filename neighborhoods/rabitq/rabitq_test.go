@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 )
@@ -490,4 +491,36 @@ func itoa(i int) string {
 		s = string(rune('0'+i%10)) + s
 	}
 	return s
+}
+
+// TestFWHTPaths checks the transform with the AVX2 butterflies (where this CPU has them)
+// against the plain loops, and against the definition H[i][j] = (−1)^popcount(i AND j)/√n.
+func TestFWHTPaths(t *testing.T) {
+	asm := haveAVX2
+	defer func() { haveAVX2 = asm }()
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 2, 8, 16, 32, 64, 128, 512, 1024} {
+		x := gaussVecs(r, 1, n, nil, 1)
+		want := make([]float64, n)
+		for i := range n {
+			for j, v := range x {
+				if bits.OnesCount(uint(i&j))%2 == 0 {
+					want[i] += float64(v)
+				} else {
+					want[i] -= float64(v)
+				}
+			}
+			want[i] /= math.Sqrt(float64(n))
+		}
+		for _, a := range []bool{asm, false} {
+			haveAVX2 = a
+			got := append([]float32(nil), x...)
+			fwht(got)
+			for i := range n {
+				if math.Abs(float64(got[i])-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+					t.Fatalf("n %d (asm %v): coordinate %d is %v, want %v", n, a, i, got[i], want[i])
+				}
+			}
+		}
+	}
 }

@@ -91,13 +91,29 @@ func (r *Rotation) Apply(dst, src []float32) {
 // 1/√len(x) so that it is orthogonal.
 func fwht(x []float32) {
 	n := len(x)
-	for h := 1; h < n; h *= 2 {
+	top := n // the levels h < top run here, the rest in the assembly kernel
+	if n >= 16 {
+		top = 8
+	}
+	for h := 1; h < top; h *= 2 {
 		for i := 0; i < n; i += 2 * h {
 			a := x[i : i+h : i+h]
 			b := x[i+h : i+2*h : i+2*h]
 			for j := range a {
 				u, v := a[j], b[j]
 				a[j], b[j] = u+v, u-v
+			}
+		}
+	}
+	if top < n && !butterflies(x) {
+		for h := top; h < n; h *= 2 {
+			for i := 0; i < n; i += 2 * h {
+				a := x[i : i+h : i+h]
+				b := x[i+h : i+2*h : i+2*h]
+				for j := range a {
+					u, v := a[j], b[j]
+					a[j], b[j] = u+v, u-v
+				}
 			}
 		}
 	}
