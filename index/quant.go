@@ -10,12 +10,24 @@ import (
 )
 
 // Quantized scans. Every cached neighborhood gets 1-bit RaBitQ codes
-// (neighborhoods/rabitq) relative to its own mean, built in RAM the first
-// time a query probes it (as sketches are, see sketch.go). An unfiltered,
-// approximate query estimates the distance to every row of a probed
-// neighborhood from the codes (24-32 bytes per vector instead of 4·dim) and
-// computes the exact float32 distance only for rows whose lower error bound
-// beats the current k-th best: the answer is still ranked by exact distances.
+// (neighborhoods/rabitq) relative to its own mean and 8-bit scalar codes
+// (neighborhoods/sq8), built in RAM the first time a query probes it. An
+// unfiltered, approximate query
+//
+//  1. estimates the distance to every row of the probed neighborhoods from
+//     the RaBitQ codes (AVX-512 kernel, ~30 bytes per row read
+//     sequentially), with a lower error bound;
+//  2. scores the k rows of smallest estimate exactly (the seeds), which makes
+//     the k-th best nearly final;
+//  3. for each row whose RaBitQ lower bound beats the k-th best, bounds its
+//     distance exactly from its 8-bit code (the triangle inequality with the
+//     stored quantization error; a quarter of the row's bytes), and only if
+//     that bound still beats the k-th best computes the float32 distance.
+//
+// On GloVe at nprobe 48 that is 12,847 codes, ~600 8-bit bounds and ~28
+// float32 distances per query instead of ~600 (rows are scattered over
+// memory, so each float32 distance is a DRAM miss of 4·dim bytes). The
+// answer is ranked by exact distances.
 
 // quantSeed seeds the shared rotation: codes are made in RAM, so any fixed
 // seed works and every neighborhood of every index of one dimension shares
