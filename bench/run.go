@@ -32,7 +32,7 @@ var DefaultPeerSweeps = map[peers.Engine][]int{
 
 // DefaultNProbes is the default nprobe sweep; values above the number of
 // neighborhoods are dropped.
-var DefaultNProbes = []int{1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128}
+var DefaultNProbes = []int{1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256}
 
 // S3Options say where the S3 mode keeps its index. Each run writes under a
 // fresh prefix (unless Prefix is set) and deletes it afterwards.
