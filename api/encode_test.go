@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -121,4 +122,43 @@ func BenchmarkMarshalListVectors(b *testing.B) {
 			_, _ = json.Marshal(resp)
 		}
 	})
+}
+
+// TestAppendQueryVectorsJSON checks the fast QueryVectors encoder against
+// encoding/json: both bodies decode (with Decode) to the same request.
+func TestAppendQueryVectorsJSON(t *testing.T) {
+	tr := 0.97
+	for _, req := range []QueryVectorsRequest{
+		{IndexRef: IndexRef{VectorBucketName: "bkt", IndexName: "idx"}, TopK: 10, QueryVector: Float32Vector([]float32{1, -2.5, 3e-7, 255})},
+		{IndexRef: IndexRef{IndexArn: "arn:aws:s3vectors:us-east-1:123456789012:bucket/bkt/index/idx"}, TopK: 3, QueryVector: Float32Vector([]float32{0.1}),
+			Filter: json.RawMessage(` {"genre" : {"$in": ["a", "b\\u00e9"]}} `), ReturnMetadata: true, ReturnDistance: true,
+			NextToken: "tok\"en", QueryMode: ModeEnhanced, Vectorbucket: &QueryExtension{Receipt: true, TargetRecall: &tr}},
+		{IndexRef: IndexRef{VectorBucketName: "bkt", IndexName: "idx"}, TopK: 1, QueryVector: Float32Vector(make([]float32, 784))},
+	} {
+		fast, err := AppendQueryVectorsJSON(nil, &req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := json.Marshal(&req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b QueryVectorsRequest
+		if e := Decode(fast, &a); e != nil {
+			t.Fatalf("Decode(%s): %v", fast, e)
+		}
+		if e := Decode(slow, &b); e != nil {
+			t.Fatalf("Decode(%s): %v", slow, e)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("fast %s\ndecodes to %+v\nencoding/json %s\ndecodes to %+v", fast, a, slow, b)
+		}
+		if !bytes.Equal(fast, slow) {
+			t.Errorf("fast %s\nencoding/json %s", fast, slow)
+		}
+	}
+	bad := QueryVectorsRequest{TopK: 1, QueryVector: Float32Vector([]float32{1}), Filter: json.RawMessage(`{"a":`)}
+	if _, err := AppendQueryVectorsJSON(nil, &bad); err == nil {
+		t.Error("an invalid filter was encoded")
+	}
 }

@@ -139,11 +139,16 @@ func jsonCall(op string, in any) (call, error) {
 	var body []byte
 	var err error
 	var ref *bodyRef
-	if r, ok := in.(*api.PutVectorsRequest); ok {
+	switch r := in.(type) {
+	case *api.PutVectorsRequest:
 		ref = newBodyRef(putSizeHint(r))
 		body, err = api.AppendPutVectorsJSON(ref.buf[:0], r)
 		ref.buf = body
-	} else {
+	case *api.QueryVectorsRequest:
+		ref = newBodyRef(256 + 12*len(r.QueryVector.Float32) + len(r.Filter))
+		body, err = api.AppendQueryVectorsJSON(ref.buf[:0], r)
+		ref.buf = body
+	default:
 		body, err = json.Marshal(in)
 	}
 	if err != nil {
