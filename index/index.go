@@ -94,7 +94,8 @@ func (ix *Index) isClosed() bool {
 type view struct {
 	m        *manifest
 	key      string
-	verified atomic.Int64 // UnixNano when it was last known to be the newest
+	verified atomic.Int64           // UnixNano when it was last known to be the newest
+	next     atomic.Pointer[string] // the successor's manifest key, built once (successorKey)
 
 	mu         sync.Mutex
 	walLoaded  bool
@@ -137,6 +138,17 @@ func (ix *Index) readView(ctx context.Context) (*view, error) {
 
 // current returns the newest generation. Every read and commit starts here,
 // which is what makes reads strongly consistent across processes.
+// successorKey is the key the next generation's manifest will have: every
+// strongly consistent read checks it, so it is built once per view.
+func (v *view) successorKey(id string) string {
+	if k := v.next.Load(); k != nil {
+		return *k
+	}
+	k := manifestKey(id, v.m.Seq+1)
+	v.next.Store(&k)
+	return k
+}
+
 func (ix *Index) current(ctx context.Context) (*view, error) {
 	if ix.isClosed() {
 		return nil, ErrClosed
@@ -146,7 +158,7 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 	ix.mu.Unlock()
 	start := ix.now()
 	if v != nil && start.Sub(time.Unix(0, v.verified.Load())) < ix.revalidateWindow() {
-		_, err := ix.store.Head(ctx, manifestKey(ix.id, v.m.Seq+1))
+		_, err := ix.store.Head(ctx, v.successorKey(ix.id))
 		if errors.Is(err, objectstore.ErrNotFound) {
 			v.verified.Store(start.UnixNano())
 			return v.check()
