@@ -130,7 +130,7 @@ func mean(work []float32, dim int, rows []int32, spherical bool) []float32 {
 		}
 	}
 	if spherical {
-		normalize(c)
+		Normalize(c)
 	}
 	return c
 }
@@ -158,7 +158,7 @@ func Centroid(vecs []float32, dim int, metric Metric) []float32 {
 	for x := range c {
 		c[x] = float32(acc[x])
 	}
-	normalize(c)
+	Normalize(c)
 	return c
 }
 
@@ -256,7 +256,7 @@ func ReplicaTargets(centroids []float32, dim int, metric Metric, v []float32, ho
 	}
 	if metric == Cosine {
 		v = append([]float32(nil), v...)
-		normalize(v)
+		Normalize(v)
 	}
 	t := replicaTargets(centroids, dim, v, home, r, min(k-1, 2*r.MaxReplicas+2), nil)
 	out := make([]int, len(t))

@@ -140,7 +140,7 @@ func kmeans(ctx context.Context, data []float32, dim, k, iters int, spherical bo
 				row[x] = float32(total[j*dim+x] / float64(cnt[j]))
 			}
 			if spherical {
-				normalize(row)
+				Normalize(row)
 			}
 		}
 		if it > 0 && moved*1000 < n {
@@ -204,7 +204,8 @@ func kmeansPlusPlus(ctx context.Context, data []float32, dim, k int, rng *rand.R
 	return cent, nil
 }
 
-func normalize(v []float32) {
+// Normalize scales v to unit length in place (a zero vector stays zero).
+func Normalize(v []float32) {
 	if inv := InvNorm(v); inv != 0 {
 		for i := range v {
 			v[i] *= inv

@@ -129,7 +129,7 @@ func Partition(ctx context.Context, vecs []float32, dim int, metric Metric, opts
 		work = make([]float32, len(vecs))
 		copy(work, vecs)
 		for i := 0; i < n; i++ {
-			normalize(work[i*dim : (i+1)*dim])
+			Normalize(work[i*dim : (i+1)*dim])
 		}
 	}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed))

@@ -91,11 +91,24 @@ func (r *Rotation) Apply(dst, src []float32) {
 // 1/√len(x) so that it is orthogonal.
 func fwht(x []float32) {
 	n := len(x)
-	top := n // the levels h < top run here, the rest in the assembly kernel
 	if n >= 16 {
-		top = 8
+		butterfliesGo(x, 1, 8) // the levels h ≥ 8 in the assembly kernel, where there is one
+		if !butterflies(x) {
+			butterfliesGo(x, 8, n)
+		}
+	} else {
+		butterfliesGo(x, 1, n)
 	}
-	for h := 1; h < top; h *= 2 {
+	s := float32(1 / math.Sqrt(float64(n)))
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+// butterfliesGo runs the levels from ≤ h < to of the transform of x.
+func butterfliesGo(x []float32, from, to int) {
+	n := len(x)
+	for h := from; h < to; h *= 2 {
 		for i := 0; i < n; i += 2 * h {
 			a := x[i : i+h : i+h]
 			b := x[i+h : i+2*h : i+2*h]
@@ -104,21 +117,5 @@ func fwht(x []float32) {
 				a[j], b[j] = u+v, u-v
 			}
 		}
-	}
-	if top < n && !butterflies(x) {
-		for h := top; h < n; h *= 2 {
-			for i := 0; i < n; i += 2 * h {
-				a := x[i : i+h : i+h]
-				b := x[i+h : i+2*h : i+2*h]
-				for j := range a {
-					u, v := a[j], b[j]
-					a[j], b[j] = u+v, u-v
-				}
-			}
-		}
-	}
-	s := float32(1 / math.Sqrt(float64(n)))
-	for i := range x {
-		x[i] *= s
 	}
 }

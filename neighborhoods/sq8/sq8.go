@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
 )
 
 // ErrInvalidInput marks arguments Encode cannot work with.
@@ -62,7 +64,7 @@ func Encode(vectors []float32, dim int, normalize bool) (*Codes, error) {
 			return v
 		}
 		copy(buf, v)
-		unit(buf)
+		neighborhoods.Normalize(buf)
 		return buf
 	}
 	buf := make([]float32, dim)
@@ -102,20 +104,6 @@ func Encode(vectors []float32, dim int, normalize bool) (*Codes, error) {
 		c.err[i] = float32(math.Sqrt(e)*(1+1e-5)) + 1e-7
 	}
 	return c, nil
-}
-
-func unit(v []float32) {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	if s == 0 {
-		return
-	}
-	inv := 1 / math.Sqrt(s)
-	for i := range v {
-		v[i] = float32(float64(v[i]) * inv)
-	}
 }
 
 // Query is a query prepared for the codes of one neighborhood at a time:

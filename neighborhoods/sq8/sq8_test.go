@@ -2,6 +2,7 @@ package sq8
 
 import (
 	"errors"
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -43,7 +44,7 @@ func TestBound(t *testing.T) {
 				qv := randRows(r, 1, dim, 3)
 				qn := append([]float32(nil), qv...)
 				if normalize {
-					unit(qn)
+					neighborhoods.Normalize(qn)
 				}
 				q.SetVector(qn)
 				if err := q.Prepare(c); err != nil {
@@ -52,7 +53,7 @@ func TestBound(t *testing.T) {
 				for i := range n {
 					x := append([]float32(nil), vecs[i*dim:(i+1)*dim]...)
 					if normalize {
-						unit(x)
+						neighborhoods.Normalize(x)
 					}
 					want := sqDist(qn, x)
 					d, e := q.Distance(i)
