@@ -171,7 +171,14 @@ func writeFile(schema *arrow.Schema, cols []arrow.ArrayData, n int) ([]byte, err
 		arrs[i] = array.MakeFromData(c)
 	}
 	rec := array.NewRecordBatch(schema, arrs, int64(n))
+	// Sized up front: growing a multi-megabyte buffer by doubling copied and
+	// cleared it several times (a third of the CPU of a 784-d WAL batch).
+	size := 4096
+	for _, c := range cols {
+		size += dataBytes(c)
+	}
 	var buf bytes.Buffer
+	buf.Grow(size)
 	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {
 		return nil, fmt.Errorf("arrow writer: %w", err)
@@ -183,6 +190,21 @@ func writeFile(schema *arrow.Schema, cols []arrow.ArrayData, n int) ([]byte, err
 		return nil, fmt.Errorf("arrow close: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// dataBytes bounds the size d's buffers and its children's take in an IPC
+// file: each rounded up to 64 bytes (the format pads to at most that).
+func dataBytes(d arrow.ArrayData) int {
+	n := 0
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += (b.Len() + 63) &^ 63
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	return n
 }
 
 func bitmapBytes(n int) int { return (n + 7) / 8 }
