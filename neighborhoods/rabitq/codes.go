@@ -186,6 +186,10 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 		scale = 0.5
 	}
 	sqrtP := math.Sqrt(float64(p))
+	var rcSum float64
+	for _, r := range rc {
+		rcSum += float64(r)
+	}
 	v := make([]float32, dim)
 	u := make([]float32, p)
 	code := make([]uint64, w)
@@ -195,29 +199,31 @@ func Encode(centroid, vectors []float32, opts EncodeOptions) ([]byte, error) {
 			normalize(v)
 		}
 		rot.Apply(u, v)
-		var nn, l1 float64
-		clear(code)
-		for j := range u {
-			d := float64(u[j] - rc[j])
-			nn += d * d
-			if d > 0 {
-				code[j>>6] |= 1 << (j & 63)
-				l1 += d
-			} else {
-				l1 -= d
+		// One branch-free pass (the signs are random: a branch on them
+		// mispredicts half the time): the code bits, ‖o−c‖², Σ|u_j − c_j| and
+		// Σ_{bit set} (P·c)_j, from which ⟨x̄, P·c⟩·√D = 2·that − Σ (P·c)_j.
+		var nn, l1, set float64
+		for k := range w {
+			var word uint64
+			for j := k * 64; j < k*64+64; j++ {
+				r := rc[j]
+				d := float64(u[j] - r)
+				nn += d * d
+				l1 += math.Abs(d)
+				var bit uint64
+				if d > 0 {
+					bit = 1
+				}
+				word |= bit << (j & 63)
+				set += float64(r) * float64(bit)
 			}
+			code[k] = word
 		}
-		var add, rescale, errf, xc float64
+		var add, rescale, errf float64
+		xc := 2*set - rcSum
 		pop := 0
 		for _, x := range code {
 			pop += popcount(x)
-		}
-		for j, r := range rc { // ⟨x̄, P·c⟩·√D
-			if code[j>>6]>>(j&63)&1 != 0 {
-				xc += float64(r)
-			} else {
-				xc -= float64(r)
-			}
 		}
 		if nn > 0 {
 			norm := math.Sqrt(nn)

@@ -3,6 +3,7 @@ package rabitq
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -522,5 +523,24 @@ func TestFWHTPaths(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkEncode measures building the codes of one 256-row neighborhood (what a cold query
+// pays per neighborhood it fetches), per vector.
+func BenchmarkEncode(b *testing.B) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, dim := range []int{100, 784} {
+		b.Run(fmt.Sprintf("dim=%d", dim), func(b *testing.B) {
+			rot := mustRot(b, dim, 1)
+			cent := gaussVecs(r, 1, dim, nil, 1)
+			vecs := gaussVecs(r, 256, dim, cent, 1)
+			for b.Loop() {
+				if _, err := Encode(cent, vecs, EncodeOptions{Rotation: rot}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*256), "ns/vector")
+		})
 	}
 }

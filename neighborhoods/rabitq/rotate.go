@@ -92,8 +92,8 @@ func (r *Rotation) Apply(dst, src []float32) {
 func fwht(x []float32) {
 	n := len(x)
 	if n >= 16 {
-		butterfliesGo(x, 1, 8) // the levels h ≥ 8 in the assembly kernel, where there is one
-		if !butterflies(x) {
+		wht8(x)              // the levels h < 8, eight values at a time
+		if !butterflies(x) { // the levels h ≥ 8 in the assembly kernel, where there is one
 			butterfliesGo(x, 8, n)
 		}
 	} else {
@@ -102,6 +102,26 @@ func fwht(x []float32) {
 	s := float32(1 / math.Sqrt(float64(n)))
 	for i := range x {
 		x[i] *= s
+	}
+}
+
+// wht8 runs the levels h = 1, 2, 4 of the transform of x (a multiple of 8
+// long): an unscaled 8-point Walsh–Hadamard transform of each block of 8.
+func wht8(x []float32) {
+	for i := 0; i+8 <= len(x); i += 8 {
+		b := (*[8]float32)(x[i : i+8])
+		a0, a1 := b[0]+b[1], b[0]-b[1]
+		a2, a3 := b[2]+b[3], b[2]-b[3]
+		a4, a5 := b[4]+b[5], b[4]-b[5]
+		a6, a7 := b[6]+b[7], b[6]-b[7]
+		c0, c2 := a0+a2, a0-a2
+		c1, c3 := a1+a3, a1-a3
+		c4, c6 := a4+a6, a4-a6
+		c5, c7 := a5+a7, a5-a7
+		b[0], b[4] = c0+c4, c0-c4
+		b[1], b[5] = c1+c5, c1-c5
+		b[2], b[6] = c2+c6, c2-c6
+		b[3], b[7] = c3+c7, c3-c7
 	}
 }
 
