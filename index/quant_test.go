@@ -56,6 +56,7 @@ func TestQuantizedScanMatchesFloat(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			buildAllCodes(t, quant)
 			same, total, codes := 0, 0, 0
 			for q := range 100 {
 				qv := vec()
@@ -97,5 +98,24 @@ func TestQuantizedScanMatchesFloat(t *testing.T) {
 				t.Errorf("exact query: %+v, %v", st, err)
 			}
 		})
+	}
+}
+
+// buildAllCodes builds the codes of every neighborhood of ix now, as the
+// background builds that queries start (readyCodes) eventually do.
+func buildAllCodes(t testing.TB, ix *Index) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := ix.readView(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st ioStats
+	segs, err := ix.loadNbhds(ctx, v, nil, &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		s.quantCodes(v.m.Config.Metric)
 	}
 }

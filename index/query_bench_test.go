@@ -32,8 +32,9 @@ func BenchmarkQueryGloVe(b *testing.B) {
 	if err := ix.Compact(ctx); err != nil {
 		b.Fatal(err)
 	}
-	// Warm up: one query probing every neighborhood decodes them and builds
-	// their quantization codes, as a serving index has.
+	// Warm up: decode every neighborhood and build its quantization codes,
+	// as a serving index has.
+	buildAllCodes(b, ix)
 	_, st, err := ix.Query(ctx, QueryRequest{Vector: ds.TestVec(0), TopK: 10, NProbe: 1})
 	if err != nil {
 		b.Fatal(err)

@@ -112,11 +112,12 @@ func testSketchPruningIsExact(t *testing.T, metric neighborhoods.Metric) {
 // TestSketchRerank: probing part of the index without a filter re-ranks
 // sketch candidates: it returns topK hits with their true distances, nearest
 // first, none shadowed by a WAL overwrite, reports itself as not exact, and
-// keeps recall@10 against exact search high.
+// keeps recall@10 against exact search high. (With quantization on,
+// unfiltered queries use the quantized scan instead: NoQuantize here.)
 func TestSketchRerank(t *testing.T) {
 	ctx := context.Background()
 	const dim, n, clusters = 256, 3000, 40
-	ix := newTestIndex(t, IndexConfig{Dimension: dim, Metric: neighborhoods.Euclidean}, Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 7}})
+	ix := newTestIndex(t, IndexConfig{Dimension: dim, Metric: neighborhoods.Euclidean}, Options{NoQuantize: true, Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 7}})
 	r := rand.New(rand.NewPCG(17, 19))
 	centers := make([][]float32, clusters)
 	for i := range centers {
