@@ -83,8 +83,11 @@ func TestRunSynthetic(t *testing.T) {
 		if wp.ObjectsFetched >= cp.ObjectsFetched || wp.P50ms >= cp.P50ms || wp.P50ms < 20 {
 			t.Errorf("warm S3 point %+v not cheaper than cold %+v", wp, cp)
 		}
-		if cp.Recall != wp.Recall {
-			t.Errorf("cold recall %v != warm recall %v at the same nprobe", cp.Recall, wp.Recall)
+		// A cold query scans the neighborhoods it fetched exactly (their codes
+		// are still being built), a warm one through their codes: the same
+		// probed set, so the cold answer can only be as good or better.
+		if cp.Recall < wp.Recall {
+			t.Errorf("cold recall %v below warm recall %v at the same nprobe", cp.Recall, wp.Recall)
 		}
 	}
 	if len(cfg.Peers) > 0 {
