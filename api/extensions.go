@@ -88,6 +88,7 @@ type QueryReceipt struct {
 	NeighborhoodsTotal  int     `json:"neighborhoodsTotal"`
 	VectorsScored       int     `json:"vectorsScored"`
 	CodesScanned        int     `json:"codesScanned"`
+	CodesRefined        int     `json:"codesRefined"`
 	WALVectors          int     `json:"walVectors"`
 	FilterEvaluated     int     `json:"filterEvaluated"`
 	FilterSelectivity   float64 `json:"filterSelectivity"`

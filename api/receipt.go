@@ -47,6 +47,7 @@ func AppendReceiptHeader(dst []byte, r *QueryReceipt) []byte {
 	num(";nprobe=", int64(r.NProbe))
 	num(";scored=", int64(r.VectorsScored))
 	num(";codes=", int64(r.CodesScanned))
+	num(";refined=", int64(r.CodesRefined))
 	num(";wal=", int64(r.WALVectors))
 	num(";filter=", int64(filterMatched(r)))
 	num("/", int64(r.FilterEvaluated))
@@ -105,6 +106,8 @@ func ParseReceiptHeader(h string) (QueryReceipt, error) {
 			atoi(&r.VectorsScored)
 		case "codes":
 			atoi(&r.CodesScanned)
+		case "refined":
+			atoi(&r.CodesRefined)
 		case "wal":
 			atoi(&r.WALVectors)
 		case "filter":

@@ -40,6 +40,7 @@ func receiptOf(st *index.QueryStats, r *api.QueryReceipt) {
 		NeighborhoodsTotal:  st.NeighborhoodsTotal,
 		VectorsScored:       st.VectorsScored,
 		CodesScanned:        st.CodesScanned,
+		CodesRefined:        st.CodesRefined,
 		WALVectors:          st.WALVectors,
 		FilterEvaluated:     st.FilterEvaluated,
 		ObjectsFromStore:    st.ObjectsFromStore,

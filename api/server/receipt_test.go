@@ -125,7 +125,7 @@ func checkReceipt(t *testing.T, what string, r *api.QueryReceipt) {
 	if r.NeighborhoodsTotal < 10 || r.NeighborhoodsProbed < 1 || r.NeighborhoodsProbed > r.NeighborhoodsTotal ||
 		r.NProbe < 1 || r.NProbe > r.NeighborhoodsTotal || r.VectorsScored < 1 ||
 		r.EstimatedRecall <= 0 || r.EstimatedRecall > 1 || r.StoreRoundTrips < 1 || r.ObjectsFromCache+r.ObjectsFromStore < 1 ||
-		r.FilterSelectivity < 0 || r.FilterSelectivity > 1 || r.ElapsedMicros < 0 {
+		r.FilterSelectivity < 0 || r.FilterSelectivity > 1 || r.ElapsedMicros < 0 || r.CodesRefined < 0 || r.CodesRefined > r.CodesScanned {
 		t.Errorf("%s: inconsistent receipt %+v", what, *r)
 	}
 	if r.Exact && (r.EstimatedRecall != 1 || r.NeighborhoodsProbed != r.NeighborhoodsTotal) {

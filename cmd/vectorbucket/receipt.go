@@ -38,7 +38,7 @@ func printReceipt(w io.Writer, r *api.QueryReceipt) {
 	}
 	fmt.Fprintf(w, "\nreceipt:\n")
 	fmt.Fprintf(w, "  neighborhoods probed  %d of %d (nprobe %d)\n", r.NeighborhoodsProbed, r.NeighborhoodsTotal, r.NProbe)
-	fmt.Fprintf(w, "  vectors scored        %d (codes scanned %d, WAL vectors %d)\n", r.VectorsScored, r.CodesScanned, r.WALVectors)
+	fmt.Fprintf(w, "  vectors scored        %d (codes scanned %d, refined %d, WAL vectors %d)\n", r.VectorsScored, r.CodesScanned, r.CodesRefined, r.WALVectors)
 	if r.FilterEvaluated > 0 {
 		fmt.Fprintf(w, "  filter                %d evaluated, selectivity %.4f\n", r.FilterEvaluated, r.FilterSelectivity)
 	}
