@@ -136,8 +136,6 @@ func (ix *Index) readView(ctx context.Context) (*view, error) {
 	return ix.current(ctx)
 }
 
-// current returns the newest generation. Every read and commit starts here,
-// which is what makes reads strongly consistent across processes.
 // successorKey is the key the next generation's manifest will have: every
 // strongly consistent read checks it, so it is built once per view.
 func (v *view) successorKey(id string) string {
@@ -149,6 +147,8 @@ func (v *view) successorKey(id string) string {
 	return k
 }
 
+// current returns the newest generation. Every read and commit starts here,
+// which is what makes reads strongly consistent across processes.
 func (ix *Index) current(ctx context.Context) (*view, error) {
 	if ix.isClosed() {
 		return nil, ErrClosed

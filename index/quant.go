@@ -132,11 +132,12 @@ type quantScan struct {
 	sq         sq8.Query
 }
 
-// quantSeg is a segment of scanQuantizedAll and the offset of its rows in
-// the estimate buffers.
+// quantSeg is a segment of scanQuantizedAll, its codes and the offset of
+// its rows in the estimate buffers.
 type quantSeg struct {
-	s   *segment
-	off int
+	s     *segment
+	codes *rabitq.Codes
+	off   int
 }
 
 // newQuantScan prepares the query vector, or returns nil when quantized
@@ -186,7 +187,7 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 			rest = append(rest, s)
 			continue
 		}
-		qs.segs = append(qs.segs, quantSeg{s, total})
+		qs.segs = append(qs.segs, quantSeg{s, codes, total})
 		total += codes.Len()
 	}
 	if cap(qs.est) < total {
@@ -195,9 +196,9 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 	est, lower := qs.est[:total], qs.lower[:total]
 	live := qs.segs[:0]
 	for gi, g := range qs.segs {
-		codes := g.s.quantCodes(sc.metric)
+		codes := g.codes
 		if gi+1 < len(qs.segs) { // the next Prepare reads its rotated centroid
-			neighborhoods.Prefetch(qs.segs[gi+1].s.quant.codes.RotatedCentroid())
+			neighborhoods.Prefetch(qs.segs[gi+1].codes.RotatedCentroid())
 		}
 		if qs.q.Prepare(codes) != nil {
 			rest = append(rest, g.s)
@@ -269,16 +270,13 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 	var sq *sq8.Codes
 	for j, c := range cands {
 		if j+rerankAhead < len(cands) {
+			// Every segment of qs.segs has its 8-bit codes (quantCodes
+			// builds both or neither).
 			a := cands[j+rerankAhead]
-			s := qs.segs[a.seg].s
-			if sa := s.quant.sq; sa != nil {
-				neighborhoods.PrefetchBytes(sa.Row(int(a.row)))
-				if a.seg != c.seg && a.seg != cands[j+rerankAhead-1].seg {
-					neighborhoods.Prefetch(sa.Params()) // read by its Prepare
-				}
-			} else {
-				dim := s.Dim()
-				neighborhoods.Prefetch(s.Vectors()[int(a.row)*dim : int(a.row+1)*dim])
+			sa := qs.segs[a.seg].s.quant.sq
+			neighborhoods.PrefetchBytes(sa.Row(int(a.row)))
+			if a.seg != c.seg && a.seg != cands[j+rerankAhead-1].seg {
+				neighborhoods.Prefetch(sa.Params()) // read by its Prepare
 			}
 		}
 		if top.full() && c.lower > top.h[0].score {
@@ -286,8 +284,8 @@ func (ix *Index) scanQuantizedAll(segs []*segment, v *view, sc *scorer, qs *quan
 		}
 		if c.seg != cur {
 			cur = c.seg
-			if sq = qs.segs[c.seg].s.quant.sq; sq != nil && qs.sq.Prepare(sq) != nil {
-				sq = nil
+			if sq = qs.segs[c.seg].s.quant.sq; qs.sq.Prepare(sq) != nil {
+				sq = nil // re-rank from float32 only
 			}
 		}
 		if sq != nil {

@@ -111,12 +111,15 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 	}
 	out := make([]*segment, len(which))
 	refs := v.m.Neighborhoods
-	if ix.db.cache.cached(len(which), func(i int) string { return refs[which[i]].Object }, out, st) == 0 {
-		for i, s := range out {
-			if ref := refs[which[i]]; s.Len() != ref.Count {
-				return nil, fmt.Errorf("neighborhood %s has %d rows, manifest says %d", ref.Object, s.Len(), ref.Count)
+	missing := ix.db.cache.cached(len(which), func(i int) string { return refs[which[i]].Object }, out, st)
+	for i, s := range out {
+		if s != nil {
+			if err := checkRows(s, refs[which[i]]); err != nil {
+				return nil, err
 			}
 		}
+	}
+	if missing == 0 {
 		return out, nil
 	}
 	var (
@@ -127,9 +130,6 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 	sem := make(chan struct{}, fetchParallelism)
 	for i, n := range which {
 		if out[i] != nil {
-			if ref := refs[n]; out[i].Len() != ref.Count {
-				return nil, fmt.Errorf("neighborhood %s has %d rows, manifest says %d", ref.Object, out[i].Len(), ref.Count)
-			}
 			continue
 		}
 		wg.Add(1)
@@ -138,10 +138,10 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 			defer wg.Done()
 			defer func() { <-sem }()
 			var local ioStats
-			ref := v.m.Neighborhoods[n]
+			ref := refs[n]
 			s, err := ix.db.cache.get(ctx, ix.store, ref.Object, &local)
-			if err == nil && s.Len() != ref.Count {
-				err = fmt.Errorf("neighborhood %s has %d rows, manifest says %d", ref.Object, s.Len(), ref.Count)
+			if err == nil {
+				err = checkRows(s, ref)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -157,6 +157,14 @@ func (ix *Index) loadNbhds(ctx context.Context, v *view, which []int, st *ioStat
 		return nil, first
 	}
 	return out, nil
+}
+
+// checkRows fails when s does not hold the rows the manifest says ref has.
+func checkRows(s *segment, ref nbhdRef) error {
+	if s.Len() != ref.Count {
+		return fmt.Errorf("neighborhood %s has %d rows, manifest says %d", ref.Object, s.Len(), ref.Count)
+	}
+	return nil
 }
 
 // ListVectorsOptions page through the vectors of an index, optionally in

@@ -26,7 +26,8 @@ type Query struct {
 	hasVec bool
 
 	codes *Codes // the codes Prepare was called with
-	// est_i = base_i + q0 + rescale_i·(a·⟨code_i, q̄⟩ + b·pop_i + c); lower_i = est_i − errf_i·bound
+	// est_i = base_i + q0 + rescale_i·(a·⟨code_i, q̄⟩ + b·pop_i + c);
+	// lower_i = est_i − √((errf_i·bound)² + (rescale_i·qerr)²)
 	a, b, c   float32 // set by SetVector
 	qerr      float32 // set by SetVector: the widening of the bound for the query's rounding
 	q0, bound float32 // set by Prepare

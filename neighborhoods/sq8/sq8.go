@@ -28,7 +28,6 @@ var ErrInvalidInput = errors.New("sq8: invalid input")
 // read-only after Encode and safe for concurrent use.
 type Codes struct {
 	dim, stride int       // stride: dim rounded up to a multiple of 16 (codes are zero-padded)
-	normalize   bool      // the rows were unit-normalized first (cosine)
 	min, scale  []float32 // stride each, adjacent in params; zero beyond dim
 	params      []float32 // min then scale
 	codes       []uint8   // n·stride
@@ -38,10 +37,6 @@ type Codes struct {
 
 // Len is the number of codes.
 func (c *Codes) Len() int { return len(c.err) }
-
-// Normalized reports whether the rows were unit-normalized before quantizing
-// (queries must then be unit vectors too).
-func (c *Codes) Normalized() bool { return c.normalize }
 
 // Bytes is the memory the codes hold.
 func (c *Codes) Bytes() int { return len(c.codes) + 4*len(c.err) + 8*c.stride }
@@ -55,7 +50,7 @@ func Encode(vectors []float32, dim int, normalize bool) (*Codes, error) {
 	n := len(vectors) / dim
 	stride := (dim + 15) &^ 15
 	params := make([]float32, 2*stride)
-	c := &Codes{dim: dim, stride: stride, normalize: normalize,
+	c := &Codes{dim: dim, stride: stride,
 		min: params[:stride:stride], scale: params[stride:], params: params,
 		codes: make([]uint8, n*stride), err: make([]float32, n)}
 	row := func(i int, buf []float32) []float32 {
@@ -118,7 +113,7 @@ type Query struct {
 }
 
 // SetVector sets the query (unit-normalized by the caller for codes that
-// were normalized, see Normalized). It keeps q until the next SetVector.
+// Encode normalized). It keeps q until the next SetVector.
 func (qq *Query) SetVector(q []float32) {
 	var mag float32
 	for _, x := range q {
