@@ -11,6 +11,7 @@
 //	data/<id>/wal/<uuid>.arrow               write batches not yet folded into neighborhoods
 //	data/<id>/nbhd/<uuid>.arrow              one neighborhood each
 //	data/<id>/centroids/<uuid>.arrow         the centroid table of a generation
+//	data/<id>/head                           hint: the newest folded manifest and its centroids
 //
 // The manifest is the single source of truth of an index. A change reads the
 // newest manifest, writes any new immutable objects, then writes the next

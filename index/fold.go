@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
 )
@@ -31,22 +33,46 @@ func (b *foldBuild) fold(ctx context.Context, latest map[string]rec, order []str
 	removed := make([]map[int32]bool, k)
 	added := make([][]rec, k)
 	touched := make([]bool, k)
-	for _, key := range order {
-		r := latest[key]
+	remove := func(j int, row int32) {
+		if removed[j] == nil {
+			removed[j] = map[int32]bool{}
+		}
+		removed[j][row] = true
+		touched[j] = true
+	}
+	// Find the old version of each folded key: asking every segment for
+	// every key costs keys × segments lookups, scanning every indexed row
+	// once costs one lookup per row; take the cheaper.
+	if len(order)*k > m.nbhdCount() {
 		for j, s := range segs {
-			if row := s.row(key); row >= 0 {
-				if removed[j] == nil {
-					removed[j] = map[int32]bool{}
+			for r := range s.Len() {
+				if _, ok := latest[s.Key(r)]; ok {
+					remove(j, int32(r))
 				}
-				removed[j][int32(row)] = true
-				touched[j] = true
-				break
 			}
 		}
-		if r.s.Deleted(int(r.row)) {
-			continue
+	} else {
+		for _, key := range order {
+			for j, s := range segs {
+				if row := s.row(key); row >= 0 {
+					remove(j, int32(row))
+					break
+				}
+			}
 		}
-		j := nearestOne(b.metric, r.vector(), cents, b.dim)
+	}
+	puts := make([]rec, 0, len(order))
+	for _, key := range order {
+		if r := latest[key]; !r.s.Deleted(int(r.row)) {
+			puts = append(puts, r)
+		}
+	}
+	homes, err := nearestCentroids(ctx, b.metric, puts, cents, b.dim)
+	if err != nil {
+		return err
+	}
+	for i, r := range puts {
+		j := homes[i]
 		added[j] = append(added[j], r)
 		touched[j] = true
 	}
@@ -139,15 +165,7 @@ func (b *foldBuild) fold(ctx context.Context, latest map[string]rec, order []str
 			b.filters = append(b.filters, segmentKeyFilter(segs[j]))
 		}
 	}
-	for _, g := range outs {
-		if len(g.recs) == 0 {
-			continue
-		}
-		if err := b.emit(ctx, g.recs, g.centroid); err != nil {
-			return err
-		}
-	}
-	return nil
+	return b.emit(ctx, outs)
 }
 
 // outGroup is a neighborhood to write: its members and, for the parts of a
@@ -278,14 +296,62 @@ func (b *foldBuild) split(ctx context.Context, g []rec) ([]outGroup, error) {
 	return out, nil
 }
 
-// nearestOne returns the row of the centroid nearest to q in the clustering
-// space (raw vectors by L2 for dot product, as Partition clusters them).
-func nearestOne(m neighborhoods.Metric, q, cents []float32, dim int) int {
-	best, bestScore := 0, float32(0)
-	for i := 0; i < len(cents)/dim; i++ {
-		s := m.ClusterScore(q, cents[i*dim:(i+1)*dim])
-		if i == 0 || s < bestScore {
-			best, bestScore = i, s
+// nearestCentroids returns, for every record, the row of the centroid
+// nearest to its vector in the clustering space (nearestOne's choice), on
+// two goroutines with the blocked kernels: a fold assigns up to
+// maxFoldRecords vectors against every centroid.
+func nearestCentroids(ctx context.Context, m neighborhoods.Metric, recs []rec, cents []float32, dim int) ([]int32, error) {
+	k := len(cents) / dim
+	var inv []float32
+	if m == neighborhoods.Cosine {
+		inv = make([]float32, k)
+		for i := range inv {
+			inv[i] = neighborhoods.InvNorm(cents[i*dim : (i+1)*dim])
+		}
+	}
+	out := make([]int32, len(recs))
+	const workers, chunk = 2, 1024
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scores := make([]float32, k)
+			for ctx.Err() == nil {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(recs) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(recs)); i++ {
+					out[i] = int32(nearestRow(m, recs[i].vector(), cents, inv, scores))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+// nearestRow is nearestOne with a blocked kernel over all centroids at
+// once; inv holds the centroids' inverse norms for Cosine, scores is
+// scratch of one value per centroid.
+func nearestRow(m neighborhoods.Metric, q, cents, inv, scores []float32) int {
+	if m == neighborhoods.Cosine {
+		neighborhoods.DotBatch(q, cents, scores)
+		best, bs := 0, float32(0)
+		for i, d := range scores {
+			if s := -d * inv[i]; i == 0 || s < bs {
+				best, bs = i, s
+			}
+		}
+		return best
+	}
+	neighborhoods.SquaredL2Batch(q, cents, scores)
+	best, bs := 0, float32(0)
+	for i, d := range scores {
+		if i == 0 || d < bs {
+			best, bs = i, d
 		}
 	}
 	return best

@@ -168,11 +168,16 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 		}
 	}
 	after := ""
+	var head <-chan *manifest
 	if v != nil {
 		after = v.key
 	} else if !ix.db.opts.NoCentroidPrefetch {
-		done := ix.prefetchCentroids(ctx)
-		defer func() { <-done }()
+		head = ix.readHead(ctx)
+		defer func() {
+			if head != nil {
+				<-head
+			}
+		}()
 	}
 	newest := ""
 	for a, err := range listAfter(ctx, ix.store, manifestDir(ix.id), after) {
@@ -195,6 +200,16 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 		v.verified.Store(start.UnixNano())
 		return v.check()
 	}
+	if head != nil {
+		hm := <-head
+		head = nil
+		if hm != nil && manifestKey(ix.id, hm.Seq) == newest {
+			// The head is the newest generation: no manifest GET.
+			nv := &view{m: hm, key: newest}
+			nv.verified.Store(start.UnixNano())
+			return ix.install(nv).check()
+		}
+	}
 	data, _, err := ix.store.Get(ctx, newest)
 	if errors.Is(err, objectstore.ErrNotFound) {
 		return ix.current(ctx) // collected between list and get: look again
@@ -209,34 +224,6 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 	nv := &view{m: m, key: newest}
 	nv.verified.Store(start.UnixNano())
 	return ix.install(nv).check()
-}
-
-// prefetchCentroids reads, in parallel with the first manifest read of this
-// handle, the newest centroid table on the store into the DB's centroid
-// cache: on S3 a cold query then gets the manifest and its centroids in the
-// same two round trips (LIST, GET) instead of three. A table that is not
-// the one the newest generation names (a build not yet committed, one not
-// yet collected) only costs a read; errors are ignored, as the query path
-// reads whatever table the manifest names.
-func (ix *Index) prefetchCentroids(ctx context.Context) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var newest objectstore.Attrs
-		for a, err := range listAfter(ctx, ix.store, dataDir(ix.id)+"centroids/", "") {
-			if err != nil {
-				return
-			}
-			if newest.Key == "" || a.ModTime.After(newest.ModTime) {
-				newest = a
-			}
-		}
-		if newest.Key != "" {
-			var st ioStats
-			_, _ = ix.db.centroids.get(ctx, ix.store, newest.Key, &st)
-		}
-	}()
-	return done
 }
 
 // install makes v the cached generation unless a newer one is cached.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -64,7 +66,8 @@ func (o *IndexerOptions) fill() {
 	}
 }
 
-// maxFoldRecords bounds the WAL records one fold takes (memory).
+// maxFoldRecords bounds the WAL records one fold into existing
+// neighborhoods takes (memory); a build takes the whole WAL.
 const maxFoldRecords = 200000
 
 func (ix *Index) start() {
@@ -203,7 +206,14 @@ func (ix *Index) compactOnce(ctx context.Context, force bool) (bool, error) {
 		return false, err
 	}
 	m := v.m
+	indexed := m.nbhdCount()
 	nw, count := 0, 0
+	if total := m.walCount(); total > indexed {
+		// A first build, or a WAL that outgrew the neighborhoods: cluster
+		// it whole (a bulk load is one build, not many folds of
+		// maxFoldRecords into ever-changing neighborhoods).
+		nw, count = len(m.WAL), total
+	}
 	for nw < len(m.WAL) && (nw == 0 || count+m.WAL[nw].Count <= maxFoldRecords) {
 		count += m.WAL[nw].Count
 		nw++
@@ -215,7 +225,6 @@ func (ix *Index) compactOnce(ctx context.Context, force bool) (bool, error) {
 	// neighborhoods' vectors, whichever is more: each fold rewrites the
 	// neighborhoods it touches, so folding in proportion to the index size
 	// bounds write amplification while the index grows.
-	indexed := m.nbhdCount()
 	threshold := max(o.FoldThreshold, indexed/8)
 	if len(m.Neighborhoods) == 0 {
 		threshold = o.BuildThreshold
@@ -313,6 +322,7 @@ func (b *foldBuild) build(ctx context.Context, recs []rec) error {
 		}
 		b.calib = c
 	}
+	var outs []outGroup
 	for j, members := range p.Members {
 		if len(members) == 0 {
 			continue
@@ -321,50 +331,102 @@ func (b *foldBuild) build(ctx context.Context, recs []rec) error {
 		for i, m := range members {
 			group[i] = recs[m]
 		}
-		if err := b.emit(ctx, group, p.Centroids[j*b.dim:(j+1)*b.dim]); err != nil {
-			return err
-		}
+		outs = append(outs, outGroup{recs: group, centroid: p.Centroids[j*b.dim : (j+1)*b.dim]})
 	}
-	return nil
+	return b.emit(ctx, outs)
 }
 
-// emit writes one neighborhood object.
-func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) error {
+// emitWorkers is how many neighborhood objects a fold encodes and writes
+// at once.
+const emitWorkers = 2
+
+// emit writes one neighborhood object per non-empty group, emitWorkers at a
+// time, and records them in the order of groups.
+func (b *foldBuild) emit(ctx context.Context, groups []outGroup) error {
+	type written struct {
+		key      string
+		size     int64
+		centroid []float32
+		filter   keyFilter
+		err      error
+	}
+	res := make([]written, len(groups))
+	if b.born.IsZero() && len(groups) > 0 {
+		b.born = b.ix.now()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(emitWorkers, len(groups)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(groups) {
+					return
+				}
+				if len(groups[i].recs) == 0 {
+					continue
+				}
+				w := &res[i]
+				w.key, w.size, w.filter, w.err = b.writeGroup(ctx, groups[i].recs)
+				if w.centroid = groups[i].centroid; w.centroid == nil {
+					flat := make([]float32, 0, len(groups[i].recs)*b.dim)
+					for _, r := range groups[i].recs {
+						flat = append(flat, r.vector()...)
+					}
+					w.centroid = neighborhoods.Centroid(flat, b.dim, b.metric)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var first error
+	for i, w := range res {
+		if w.key != "" {
+			b.written = append(b.written, w.key)
+		}
+		if w.err != nil && first == nil {
+			first = w.err
+		}
+		if first != nil || len(groups[i].recs) == 0 {
+			continue
+		}
+		b.refs = append(b.refs, nbhdRef{ID: b.nextID, Object: w.key, Count: len(groups[i].recs), Bytes: w.size})
+		b.nextID++
+		b.cents = append(b.cents, w.centroid...)
+		b.filters = append(b.filters, w.filter)
+	}
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// writeGroup encodes and writes one neighborhood object, caches its decoded
+// form and returns its key (also when the write failed: it may exist),
+// size and key filter.
+func (b *foldBuild) writeGroup(ctx context.Context, group []rec) (string, int64, keyFilter, error) {
 	out := make([]neighborhoods.Record, len(group))
 	for i, r := range group {
 		out[i] = neighborhoods.Record{Key: r.s.Key(int(r.row)), Vector: r.vector(), Seq: r.seq, Metadata: r.s.Metadata(int(r.row))}
 	}
 	data, err := neighborhoods.EncodeSegment(b.dim, b.metric, out)
 	if err != nil {
-		return fmt.Errorf("encode neighborhood: %w", err)
+		return "", 0, keyFilter{}, fmt.Errorf("encode neighborhood: %w", err)
 	}
 	key := nbhdKey(b.ix.id)
-	if b.born.IsZero() {
-		b.born = b.ix.now()
-	}
 	if _, err := b.ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
-		return fmt.Errorf("write neighborhood: %w", err)
+		return key, 0, keyFilter{}, fmt.Errorf("write neighborhood: %w", err)
 	}
-	b.written = append(b.written, key)
 	if seg, err := decode(key, data); err == nil {
 		b.ix.db.cache.add(key, seg)
 	}
-	if centroid == nil {
-		flat := make([]float32, 0, len(group)*b.dim)
-		for _, r := range group {
-			flat = append(flat, r.vector()...)
-		}
-		centroid = neighborhoods.Centroid(flat, b.dim, b.metric)
-	}
-	b.refs = append(b.refs, nbhdRef{ID: b.nextID, Object: key, Count: len(group), Bytes: int64(len(data))})
-	b.nextID++
-	b.cents = append(b.cents, centroid...)
 	f := newKeyFilter(len(out))
 	for _, r := range out {
 		f.add(r.Key)
 	}
-	b.filters = append(b.filters, f)
-	return nil
+	return key, int64(len(data)), f, nil
 }
 
 // commit writes the centroid table and the manifest that swaps the folded
@@ -375,6 +437,7 @@ func (b *foldBuild) emit(ctx context.Context, group []rec, centroid []float32) e
 func (b *foldBuild) commit(ctx context.Context, nw int) error {
 	ix := b.ix
 	centKey := ""
+	var centData []byte
 	if len(b.refs) > 0 {
 		ids := make([]string, len(b.refs))
 		for i, r := range b.refs {
@@ -384,7 +447,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		if err != nil {
 			return b.abort(ctx, fmt.Errorf("encode centroids: %w", err))
 		}
-		centKey = centroidsKey(ix.id)
+		centKey, centData = centroidsKey(ix.id), data
 		if b.born.IsZero() {
 			b.born = b.ix.now()
 		}
@@ -441,6 +504,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 			// Unknown outcome: leave the objects to GC.
 			return err
 		}
+		ix.writeHead(ctx, next, centData)
 		return nil
 	}
 }

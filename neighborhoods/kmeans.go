@@ -63,6 +63,20 @@ func nearest(cent []float32, dim int, v []float32) (int, float32) {
 	return best, bd
 }
 
+// nearestBatch is nearest with the blocked kernel (one call for all
+// centroids); scores is scratch of at least one value per centroid.
+func nearestBatch(cent []float32, dim int, v, scores []float32) (int, float32) {
+	scores = scores[:len(cent)/dim]
+	SquaredL2Batch(v, cent, scores)
+	best, bd := 0, float32(math.Inf(1))
+	for j, d := range scores {
+		if d < bd {
+			best, bd = j, d
+		}
+	}
+	return best, bd
+}
+
 // kmeans clusters the rows of data (row-major, n×dim; already unit-normalized for cosine) into
 // k centroids with k-means++ seeding and at most iters Lloyd iterations, all in squared L2.
 // With spherical set, centroids are renormalized after each update. It returns the flat
@@ -92,9 +106,10 @@ func kmeans(ctx context.Context, data []float32, dim, k, iters int, spherical bo
 			clear(s)
 			clear(cnt)
 			ch := 0
+			scores := make([]float32, k)
 			for i := lo; i < hi; i++ {
 				v := data[i*dim : (i+1)*dim]
-				j, d := nearest(cent, dim, v)
+				j, d := nearestBatch(cent, dim, v, scores)
 				if int32(j) != assign[i] || it == 0 {
 					ch++
 				}

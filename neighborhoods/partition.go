@@ -145,8 +145,9 @@ func Partition(ctx context.Context, vecs []float32, dim int, metric Metric, opts
 	}
 	home := make([]int32, n)
 	err = parallel(ctx, n, o.Workers, func(_, lo, hi int) {
+		scores := make([]float32, len(cent)/dim)
 		for i := lo; i < hi; i++ {
-			home[i] = int32(assignTree(cent, coarse, children, dim, work[i*dim:(i+1)*dim]))
+			home[i] = int32(assignTree(cent, coarse, children, dim, work[i*dim:(i+1)*dim], scores))
 		}
 	})
 	if err != nil {
@@ -221,10 +222,12 @@ const samplePerCentroid = 40
 const coarseProbe = 3
 
 // assignTree returns the nearest centroid to v: exactly with a flat list, or among the
-// children of the coarseProbe nearest coarse centroids.
-func assignTree(cent, coarse []float32, children [][]int, dim int, v []float32) int {
+// children of the coarseProbe nearest coarse centroids. The children of a coarse centroid are
+// consecutive rows of cent (train appends them so). scores is scratch of one value per
+// centroid.
+func assignTree(cent, coarse []float32, children [][]int, dim int, v, scores []float32) int {
 	if coarse == nil {
-		j, _ := nearest(cent, dim, v)
+		j, _ := nearestBatch(cent, dim, v, scores)
 		return j
 	}
 	var topIdx [coarseProbe]int
@@ -232,8 +235,9 @@ func assignTree(cent, coarse []float32, children [][]int, dim int, v []float32) 
 	for i := range topD {
 		topD[i], topIdx[i] = float32(math.Inf(1)), -1
 	}
-	for c := 0; c*dim < len(coarse); c++ {
-		d := SquaredL2(v, coarse[c*dim:(c+1)*dim])
+	cs := scores[:len(coarse)/dim]
+	SquaredL2Batch(v, coarse, cs)
+	for c, d := range cs {
 		for s := 0; s < coarseProbe; s++ {
 			if d < topD[s] {
 				copy(topD[s+1:], topD[s:coarseProbe-1])
@@ -245,17 +249,17 @@ func assignTree(cent, coarse []float32, children [][]int, dim int, v []float32) 
 	}
 	best, bd := 0, float32(math.Inf(1))
 	for _, c := range topIdx {
-		if c < 0 {
+		if c < 0 || len(children[c]) == 0 {
 			continue
 		}
-		for _, j := range children[c] {
-			if d := SquaredL2(v, cent[j*dim:(j+1)*dim]); d < bd {
-				best, bd = j, d
-			}
+		first, n := children[c][0], len(children[c])
+		j, d := nearestBatch(cent[first*dim:(first+n)*dim], dim, v, scores)
+		if d < bd {
+			best, bd = first+j, d
 		}
 	}
 	if math.IsInf(float64(bd), 1) {
-		best, _ = nearest(cent, dim, v)
+		best, _ = nearestBatch(cent, dim, v, scores)
 	}
 	return best
 }

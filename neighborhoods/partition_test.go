@@ -3,6 +3,7 @@ package neighborhoods
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -189,5 +190,52 @@ func TestTargetSizeFor(t *testing.T) {
 		if got := TargetSizeFor(tc.n); got != tc.want {
 			t.Errorf("TargetSizeFor(%d) = %d, want %d", tc.n, got, tc.want)
 		}
+	}
+}
+
+// TestNearestBatch: the blocked assignment k-means and Partition use picks
+// nearest's centroid (or one tied with it to float32 rounding), at
+// dimensions with and without a kernel tail.
+func TestNearestBatch(t *testing.T) {
+	for _, dim := range []int{3, 17, 128} {
+		cent := gaussianMixture(7, 301, dim, 20)
+		vecs := gaussianMixture(8, 1000, dim, 20)
+		scores := make([]float32, 301)
+		for i := 0; i < 1000; i++ {
+			v := vecs[i*dim : (i+1)*dim]
+			wj, wd := nearest(cent, dim, v)
+			gj, gd := nearestBatch(cent, dim, v, scores)
+			if math.Abs(float64(gd-wd)) > 1e-4*(1+float64(wd)) {
+				t.Fatalf("dim %d row %d: batch %d (%g), reference %d (%g)", dim, i, gj, gd, wj, wd)
+			}
+		}
+	}
+}
+
+// TestTrainChildrenContiguous: two-level training appends each coarse
+// cluster's fine centroids as consecutive rows, which assignTree relies on
+// to score them with one blocked call.
+func TestTrainChildrenContiguous(t *testing.T) {
+	const dim = 8
+	vecs := gaussianMixture(3, 30000, dim, 50)
+	o := PartitionOptions{TargetSize: 100}.withDefaults(30000)
+	cent, coarse, children, err := train(context.Background(), vecs, dim, 300, false, rand.New(rand.NewPCG(1, 2)), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if coarse == nil {
+		t.Fatal("300 centroids trained flat, want two levels")
+	}
+	seen := 0
+	for c, ch := range children {
+		for i, j := range ch {
+			if j != ch[0]+i {
+				t.Fatalf("coarse %d: children %v not consecutive", c, ch)
+			}
+		}
+		seen += len(ch)
+	}
+	if seen != len(cent)/dim {
+		t.Errorf("children cover %d of %d centroids", seen, len(cent)/dim)
 	}
 }

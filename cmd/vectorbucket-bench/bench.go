@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ Examples:
 		noInstall   = fs.Bool("no-install", false, "fail instead of installing a missing data set")
 		quiet       = fs.Bool("quiet", false, "no progress bars")
 		from        = fs.String("from", "", "re-render the tables, CSV and plots of an earlier run from its results.json (no measuring; --dataset not needed)")
+		cpuProfile  = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 		s3c         = bench.S3FromEnv()
 	)
 	fs.StringVar(&s3c.Endpoint, "s3-endpoint", s3c.Endpoint, "S3 endpoint for --mode s3 (env VECTORBUCKET_TEST_S3_ENDPOINT)")
@@ -115,11 +117,35 @@ Examples:
 	if dir == "" {
 		dir = filepath.Join("bench-results", *dataset)
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return writeReport(rep, dir, stdout)
+}
+
+// startCPUProfile starts profiling the process's CPU into path; the
+// returned function stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // writeReport writes the result files and results.md into dir and prints

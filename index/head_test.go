@@ -1,0 +1,164 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vectorbucket/vectorbucket/neighborhoods"
+	"github.com/vectorbucket/vectorbucket/objectstore"
+	"github.com/vectorbucket/vectorbucket/objectstore/mem"
+)
+
+// getLog records the keys of the Gets made through it.
+type getLog struct {
+	objectstore.Store
+	mu   sync.Mutex
+	gets []string
+}
+
+func (g *getLog) Get(ctx context.Context, key string) ([]byte, objectstore.Attrs, error) {
+	g.mu.Lock()
+	g.gets = append(g.gets, key)
+	g.mu.Unlock()
+	return g.Store.Get(ctx, key)
+}
+
+func (g *getLog) count(part string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, k := range g.gets {
+		if strings.Contains(k, part) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestHead: after a fold, a fresh handle takes its manifest and centroids
+// from the head object (no manifest or centroid-table GET: three round
+// trips for a cold query on S3); after a WAL commit the head is stale and
+// the manifest is read as before, and the new vector is found; a damaged
+// or missing head changes no answer.
+func TestHead(t *testing.T) {
+	ctx := context.Background()
+	base := mem.New()
+	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}}
+	ix := newTestIndexOn(t, base, IndexConfig{Dimension: 8, Metric: neighborhoods.Euclidean}, opts)
+	r := rand.New(rand.NewPCG(5, 6))
+	var vs []Vector
+	for i := range 300 {
+		vs = append(vs, Vector{Key: fmt.Sprintf("k%03d", i), Data: randVec(r, 8)})
+	}
+	if err := ix.Put(ctx, vs); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := randVec(r, 8)
+	want, _, err := ix.Query(ctx, QueryRequest{Vector: q, TopK: 5, Exact: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold := func(name string) ([]QueryResult, *getLog) {
+		t.Helper()
+		g := &getLog{Store: base}
+		db, err := Open(ctx, g, Options{Indexer: IndexerOptions{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ix2, err := db.Index(ctx, "bkt", "idx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := ix2.Query(ctx, QueryRequest{Vector: q, TopK: 5, Exact: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return got, g
+	}
+	keys := func(ms []QueryResult) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Key)
+		}
+		return out
+	}
+	got, g := cold("fresh head")
+	if !slices.Equal(keys(got), keys(want)) {
+		t.Errorf("with the head: %v, want %v", keys(got), keys(want))
+	}
+	if n := g.count("/manifest/"); n != 0 {
+		t.Errorf("with a fresh head: %d manifest GETs, want 0", n)
+	}
+	if n := g.count("/centroids/"); n != 0 {
+		t.Errorf("with a fresh head: %d centroid-table GETs, want 0", n)
+	}
+	if n := g.count("/head"); n != 1 {
+		t.Errorf("%d head GETs, want 1", n)
+	}
+
+	// A WAL commit makes the head stale: the manifest is read, and the new
+	// vector (an exact copy of the query) is the top match.
+	if err := ix.Put(ctx, []Vector{{Key: "new", Data: q}}); err != nil {
+		t.Fatal(err)
+	}
+	got, g = cold("stale head")
+	if len(got) == 0 || got[0].Key != "new" {
+		t.Errorf("with a stale head: %v, want \"new\" first", keys(got))
+	}
+	if n := g.count("/manifest/"); n != 1 {
+		t.Errorf("with a stale head: %d manifest GETs, want 1", n)
+	}
+
+	// A damaged head (one flipped byte), then none: same answers.
+	id := ix.id
+	hd, _, err := base.Get(ctx, headKey(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := decodeHead(hd); err != nil {
+		t.Errorf("the stored head: %v", err)
+	}
+	flip := slices.Clone(hd)
+	flip[len(flip)/2] ^= 1
+	if _, _, err := decodeHead(flip); err == nil {
+		t.Error("a head with a flipped byte decoded")
+	}
+	if _, err := base.Put(ctx, headKey(id), []byte(headMagic+"garbage"), objectstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = cold("damaged head"); len(got) == 0 || got[0].Key != "new" {
+		t.Errorf("with a damaged head: %v", keys(got))
+	}
+	if err := base.Delete(ctx, headKey(id)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = cold("no head"); len(got) == 0 || got[0].Key != "new" {
+		t.Errorf("without a head: %v", keys(got))
+	}
+
+	// GC keeps the head; deleting the index removes it.
+	if err := ix.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.gc(ctx, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := base.Head(ctx, headKey(id)); err != nil {
+		t.Errorf("head after GC: %v", err)
+	}
+	if err := ix.db.DeleteIndex(ctx, "bkt", "idx"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := base.Head(ctx, headKey(id)); err == nil {
+		t.Error("the head outlived its index")
+	}
+}
