@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -67,6 +68,9 @@ type ours struct {
 func openOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, mode string) (*ours, error) {
 	o := &ours{mode: mode, lat: &switchedLatency{}}
 	o.dbOpts = index.Options{Indexer: index.IndexerOptions{Disabled: true, Seed: 1}}
+	if cfg.MemoryBudget > 0 {
+		o.dbOpts.CacheBytes = cfg.MemoryBudget / 2
+	}
 	var base objectstore.Store
 	var closers []func()
 	switch mode {
@@ -152,6 +156,10 @@ func openOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, mode string
 		o.curve.Engine, o.curve.Mode = "vectorbucket-s3-warm", "s3-warm"
 	}
 	o.curve.RSSBeforeBytes, _ = memory()
+	if cfg.MemoryBudget > 0 {
+		o.curve.MemoryBudget = cfg.MemoryBudget
+		debug.SetMemoryLimit(cfg.MemoryBudget + o.curve.RSSBeforeBytes)
+	}
 	if err := o.ingest(ctx, cfg, d, put); err != nil {
 		o.close()
 		return nil, err
@@ -206,6 +214,14 @@ loop:
 		return err
 	}
 	o.curve.IngestSeconds = time.Since(start).Seconds()
+	if cfg.releaseTrain {
+		// Nothing after this reads the train vectors (the ground truth is
+		// computed, no peer runs, no other mode ingests): give their
+		// memory back before the build needs its own.
+		d.Train = nil
+		debug.FreeOSMemory()
+		o.curve.TrainReleased = true
+	}
 	sp := newSpinner(cfg.Progress, o.curve.Engine+": first build (balanced k-means)")
 	t := time.Now()
 	err = o.ix.Compact(ctx)

@@ -86,6 +86,11 @@ type Config struct {
 	// the queries on N goroutines (GOMAXPROCS=N), each one query at a time,
 	// and the peers use their batch search on N threads. Not with the s3 mode.
 	SearchThreads int
+	// MemoryBudget, when > 0, bounds our engine as `serve --memory-budget`
+	// does: half of it for decoded objects, and the Go runtime's soft
+	// memory limit at the budget plus what the process held before ingest
+	// (the data set, which the bench keeps for ground truth and peers).
+	MemoryBudget int64
 	// WorkDir holds temporary stores and peer files; default os.TempDir().
 	WorkDir string
 	// NoInstall fails instead of installing a missing data set.
@@ -96,6 +101,10 @@ type Config struct {
 	Log io.Writer
 	// Command is recorded in the report (how to reproduce it).
 	Command string
+
+	// releaseTrain: the train vectors are dropped after our ingest (set by
+	// Run for a budgeted run of one mode without peers).
+	releaseTrain bool
 }
 
 func (c *Config) defaults() {
@@ -170,6 +179,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ground truth: %w", err)
 	}
+	cfg.releaseTrain = len(cfg.Modes) == 1 && len(cfg.Peers) == 0 && cfg.MemoryBudget > 0
 	for _, mode := range cfg.Modes {
 		curves, err := runOurs(ctx, &cfg, d, truth, mode)
 		if err != nil {

@@ -30,19 +30,24 @@ func balance(ctx context.Context, work []float32, dim int, cent []float32, home 
 			live++
 		}
 	}
+	scores := make([]float32, k)
+	var near []int
 	for _, j := range order {
 		if !alive[j] || len(members[j]) >= o.MinSize || live <= 1 {
 			continue
 		}
 		alive[j] = false
 		live--
+		// A member goes to the nearest of the dissolveCandidates live
+		// centroids nearest to its own centroid (all of them in small
+		// partitionings): comparing every member with every centroid costs
+		// k·dim per member, which at 10 M vectors and 39k neighborhoods
+		// dominated the whole build.
+		near = nearestAlive(cent, dim, cent[j*dim:(j+1)*dim], alive, scores, near[:0])
 		for _, i := range members[j] {
 			v := work[int(i)*dim : (int(i)+1)*dim]
 			best, bd := -1, float32(math.Inf(1))
-			for c := 0; c < k; c++ {
-				if !alive[c] {
-					continue
-				}
+			for _, c := range near {
 				if d := SquaredL2(v, cent[c*dim:(c+1)*dim]); d < bd {
 					best, bd = c, d
 				}
@@ -80,6 +85,35 @@ func balance(ctx context.Context, work []float32, dim int, cent []float32, home 
 		copy(out[j*dim:(j+1)*dim], mean(work, dim, g, spherical))
 	}
 	return out, nil
+}
+
+// dissolveCandidates is how many live centroids nearest to a dissolved
+// cluster's centroid its members choose among.
+const dissolveCandidates = 64
+
+// nearestAlive appends to out the dissolveCandidates live centroids nearest
+// to c (every live one when there are no more), nearest first, ties by
+// index; scores is scratch of one value per centroid.
+func nearestAlive(cent []float32, dim int, c []float32, alive []bool, scores []float32, out []int) []int {
+	SquaredL2Batch(c, cent, scores)
+	for j, a := range alive {
+		if !a {
+			continue
+		}
+		if len(out) == dissolveCandidates && scores[j] >= scores[out[len(out)-1]] {
+			continue
+		}
+		if len(out) < dissolveCandidates {
+			out = append(out, j)
+		} else {
+			out[len(out)-1] = j
+		}
+		// Insertion step: keep out sorted by score (j is the largest index so far).
+		for x := len(out) - 1; x > 0 && scores[out[x]] < scores[out[x-1]]; x-- {
+			out[x], out[x-1] = out[x-1], out[x]
+		}
+	}
+	return out
 }
 
 // split2 divides rows into two groups by 2-means on their vectors; if that degenerates

@@ -239,3 +239,38 @@ func TestTrainChildrenContiguous(t *testing.T) {
 		t.Errorf("children cover %d of %d centroids", seen, len(cent)/dim)
 	}
 }
+
+// TestNearestAlive: the candidates a dissolved cluster's members choose
+// among are the dissolveCandidates live centroids nearest to its centroid,
+// in order, as a full sort finds them.
+func TestNearestAlive(t *testing.T) {
+	const dim, k = 16, 500
+	cent := gaussianMixture(11, k, dim, 10)
+	r := rand.New(rand.NewPCG(1, 1))
+	alive := make([]bool, k)
+	for j := range alive {
+		alive[j] = r.IntN(4) > 0
+	}
+	scores := make([]float32, k)
+	for _, c := range []int{0, 7, 123} {
+		got := nearestAlive(cent, dim, cent[c*dim:(c+1)*dim], alive, scores, nil)
+		var all []int
+		for j, a := range alive {
+			if a {
+				all = append(all, j)
+			}
+		}
+		slices.SortStableFunc(all, func(a, b int) int {
+			switch {
+			case scores[a] < scores[b]:
+				return -1
+			case scores[a] > scores[b]:
+				return 1
+			}
+			return 0
+		})
+		if !slices.Equal(got, all[:dissolveCandidates]) {
+			t.Errorf("centroid %d: %v, want %v", c, got, all[:dissolveCandidates])
+		}
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -67,6 +70,8 @@ Examples:
 		noInstall   = fs.Bool("no-install", false, "fail instead of installing a missing data set")
 		quiet       = fs.Bool("quiet", false, "no progress bars")
 		from        = fs.String("from", "", "re-render the tables, CSV and plots of an earlier run from its results.json (no measuring; --dataset not needed)")
+		memBudget   = fs.Int64("memory-budget-mib", 0, "bound our engine as serve --memory-budget does, in MiB: half for decoded objects, the Go soft memory limit at the budget plus the data set (0: none)")
+		pprofAddr   = fs.String("pprof-addr", "", "serve net/http/pprof on this address while running (e.g. 127.0.0.1:6060), to profile a long build as it runs")
 		cpuProfile  = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 		s3c         = bench.S3FromEnv()
 	)
@@ -94,7 +99,7 @@ Examples:
 		return cli.ErrUsage
 	}
 	cfg := bench.Config{Dataset: *dataset, Queries: *queries, K: *k, MaxTrain: *maxTrain, ColdQueries: *coldQueries, Runs: *runs,
-		S3: s3c, S3Latency: *s3Latency, BuildThreads: *buildThr, SearchThreads: *searchThr, WorkDir: *workDir, NoInstall: *noInstall,
+		S3: s3c, S3Latency: *s3Latency, MemoryBudget: *memBudget << 20, BuildThreads: *buildThr, SearchThreads: *searchThr, WorkDir: *workDir, NoInstall: *noInstall,
 		Log: stdout, Progress: stderr, Command: "vectorbucket bench " + strings.Join(args, " ")}
 	if *quiet {
 		cfg.Progress = nil
@@ -116,6 +121,14 @@ Examples:
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("bench-results", *dataset)
+	}
+	if *pprofAddr != "" {
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("pprof: %w", err)
+		}
+		defer ln.Close()
+		go func() { _ = http.Serve(ln, nil) }() // net/http/pprof registers on the default mux
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
