@@ -12,6 +12,7 @@
 //	data/<id>/nbhd/<uuid>.arrow              one neighborhood each
 //	data/<id>/centroids/<uuid>.arrow         the centroid table of a generation
 //	data/<id>/head                           hint: the newest folded manifest and its centroids
+//	data/<id>/leases/<fold>                  a long fold's lease: GC spares that fold's objects
 //
 // The manifest is the single source of truth of an index. A change reads the
 // newest manifest, writes any new immutable objects, then writes the next

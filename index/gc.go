@@ -99,12 +99,20 @@ func (ix *Index) gc(ctx context.Context, grace time.Duration, keep int) (GCStats
 		}
 		st.ManifestsDeleted++
 	}
+	// Leases are listed before the objects they protect (lease.go).
+	leases, err := ix.liveLeases(ctx, now, grace)
+	if err != nil {
+		return st, fmt.Errorf("gc: leases: %w", err)
+	}
 	for _, dir := range []string{"wal/", "nbhd/", "centroids/", "keys/"} {
 		for a, err := range listAfter(ctx, ix.store, dataDir(ix.id)+dir, "") {
 			if err != nil {
 				return st, fmt.Errorf("gc: list %s: %w", dir, err)
 			}
 			if referenced[a.Key] || now.Sub(a.ModTime) < grace {
+				continue
+			}
+			if f := foldOf(a.Key); f != "" && leases[f] {
 				continue
 			}
 			if err := ix.store.Delete(ctx, a.Key); err != nil {

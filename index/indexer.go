@@ -249,7 +249,8 @@ func (ix *Index) compactOnce(ctx context.Context, force bool) (bool, error) {
 			latest[k] = rec{s, int32(r), m.WAL[si].FirstSeq + s.Seq(r)}
 		}
 	}
-	b := &foldBuild{ix: ix, v: v, dim: m.Config.Dimension, metric: m.Config.Metric}
+	b := &foldBuild{ix: ix, v: v, dim: m.Config.Dimension, metric: m.Config.Metric, foldID: newID()}
+	defer func() { b.lease.end(context.WithoutCancel(ctx)) }()
 	if len(m.Neighborhoods) == 0 || count > indexed {
 		// First build, or the WAL outgrew the neighborhoods: cluster
 		// everything afresh (better partitions than assigning and
@@ -294,7 +295,11 @@ type foldBuild struct {
 	filters []keyFilter // key filter of each of refs (keyfilter.go)
 	written []string
 	// born is when the first object in written was written.
-	born   time.Time
+	born time.Time
+	// foldID names the objects this fold writes; lease keeps GC away from
+	// them while the fold runs long (lease.go).
+	foldID string
+	lease  *foldLease
 	nextID uint64
 	// calib is set by a full build.
 	calib *neighborhoods.Calibration
@@ -351,8 +356,8 @@ func (b *foldBuild) emit(ctx context.Context, groups []outGroup) error {
 		err      error
 	}
 	res := make([]written, len(groups))
-	if b.born.IsZero() && len(groups) > 0 {
-		b.born = b.ix.now()
+	if len(groups) > 0 {
+		b.writing()
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -415,7 +420,7 @@ func (b *foldBuild) writeGroup(ctx context.Context, group []rec) (string, int64,
 	if err != nil {
 		return "", 0, keyFilter{}, fmt.Errorf("encode neighborhood: %w", err)
 	}
-	key := nbhdKey(b.ix.id)
+	key := nbhdKey(b.ix.id, b.foldID)
 	if _, err := b.ix.store.Put(ctx, key, data, objectstore.Condition{}); err != nil {
 		return key, 0, keyFilter{}, fmt.Errorf("write neighborhood: %w", err)
 	}
@@ -447,10 +452,8 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		if err != nil {
 			return b.abort(ctx, fmt.Errorf("encode centroids: %w", err))
 		}
-		centKey, centData = centroidsKey(ix.id), data
-		if b.born.IsZero() {
-			b.born = b.ix.now()
-		}
+		centKey, centData = centroidsKey(ix.id, b.foldID), data
+		b.writing()
 		if _, err := ix.store.Put(ctx, centKey, data, objectstore.Condition{}); err != nil {
 			return b.abort(ctx, fmt.Errorf("write centroids: %w", err))
 		}
@@ -463,7 +466,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		for i, r := range b.refs {
 			objs[i] = r.Object
 		}
-		kfKey = keyFiltersKey(ix.id)
+		kfKey = keyFiltersKey(ix.id, b.foldID)
 		if _, err := ix.store.Put(ctx, kfKey, encodeKeyFilters(objs, b.filters), objectstore.Condition{}); err != nil {
 			return b.abort(ctx, fmt.Errorf("write key filters: %w", err))
 		}
@@ -471,7 +474,8 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 	}
 	base := b.v.m
 	for {
-		if !b.born.IsZero() && ix.now().Sub(b.born) > ix.revalidateWindow() {
+		born := b.lease.since(b.born)
+		if !born.IsZero() && ix.now().Sub(born) > ix.revalidateWindow() {
 			// GC may collect the unreferenced objects before the manifest
 			// lands; folding is optional work, so drop it and redo it later.
 			return b.abort(ctx, errFoldExpired)
@@ -496,7 +500,7 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		if len(b.refs) == 0 {
 			next.Calibration, next.CalibrationK = nil, 0
 		}
-		_, err = ix.commit(ctx, cur, next, b.born)
+		_, err = ix.commit(ctx, cur, next, born)
 		if errors.Is(err, errConflictRetry) {
 			continue
 		}
@@ -506,6 +510,15 @@ func (b *foldBuild) commit(ctx context.Context, nw int) error {
 		}
 		ix.writeHead(ctx, next, centData)
 		return nil
+	}
+}
+
+// writing notes that the fold is about to write its first object: born,
+// and the lease that will protect the objects if the fold runs long.
+func (b *foldBuild) writing() {
+	if b.born.IsZero() {
+		b.born = b.ix.now()
+		b.lease = b.ix.startLease(b.foldID)
 	}
 }
 

@@ -156,7 +156,9 @@ func decodeKeyFilters(data []byte, refs []nbhdRef) ([]keyFilter, error) {
 	return out, nil
 }
 
-func keyFiltersKey(id string) string { return dataDir(id) + "keys/" + newID() + ".bin" }
+func keyFiltersKey(id, fold string) string {
+	return dataDir(id) + "keys/" + fold + "-" + newID() + ".bin"
+}
 
 // loadKeyFilters returns the generation's key filters, nil when it has none
 // usable (then every neighborhood is a candidate). The table is read once

@@ -157,6 +157,10 @@ func parseManifestKey(key string) (uint64, bool) {
 	return s, err == nil && len(key)-i-1 == 20
 }
 
-func walKey(id string) string       { return dataDir(id) + "wal/" + newID() + ".arrow" }
-func nbhdKey(id string) string      { return dataDir(id) + "nbhd/" + newID() + ".arrow" }
-func centroidsKey(id string) string { return dataDir(id) + "centroids/" + newID() + ".arrow" }
+func walKey(id string) string { return dataDir(id) + "wal/" + newID() + ".arrow" }
+
+// nbhdKey and centroidsKey name a new object written by fold (lease.go).
+func nbhdKey(id, fold string) string { return dataDir(id) + "nbhd/" + fold + "-" + newID() + ".arrow" }
+func centroidsKey(id, fold string) string {
+	return dataDir(id) + "centroids/" + fold + "-" + newID() + ".arrow"
+}
