@@ -214,14 +214,6 @@ loop:
 		return err
 	}
 	o.curve.IngestSeconds = time.Since(start).Seconds()
-	if cfg.releaseTrain {
-		// Nothing after this reads the train vectors (the ground truth is
-		// computed, no peer runs, no other mode ingests): give their
-		// memory back before the build needs its own.
-		d.Train = nil
-		debug.FreeOSMemory()
-		o.curve.TrainReleased = true
-	}
 	sp := newSpinner(cfg.Progress, o.curve.Engine+": first build (balanced k-means)")
 	t := time.Now()
 	err = o.ix.Compact(ctx)

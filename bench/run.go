@@ -101,10 +101,6 @@ type Config struct {
 	Log io.Writer
 	// Command is recorded in the report (how to reproduce it).
 	Command string
-
-	// releaseTrain: the train vectors are dropped after our ingest (set by
-	// Run for a budgeted run of one mode without peers).
-	releaseTrain bool
 }
 
 func (c *Config) defaults() {
@@ -179,7 +175,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ground truth: %w", err)
 	}
-	cfg.releaseTrain = len(cfg.Modes) == 1 && len(cfg.Peers) == 0 && cfg.MemoryBudget > 0
 	for _, mode := range cfg.Modes {
 		curves, err := runOurs(ctx, &cfg, d, truth, mode)
 		if err != nil {

@@ -70,7 +70,7 @@ Examples:
 		noInstall   = fs.Bool("no-install", false, "fail instead of installing a missing data set")
 		quiet       = fs.Bool("quiet", false, "no progress bars")
 		from        = fs.String("from", "", "re-render the tables, CSV and plots of an earlier run from its results.json (no measuring; --dataset not needed)")
-		memBudget   = fs.Int64("memory-budget-mib", 0, "bound our engine as serve --memory-budget does, in MiB: half for decoded objects, the Go soft memory limit at the budget plus the data set (0: none)")
+		memBudget   = fs.Int64("memory-budget-mib", 0, "bound our engine as serve --memory-budget does, in MiB: half for decoded objects, the Go soft memory limit at the budget plus what the process holds before ingest (the data set) (0: none)")
 		pprofAddr   = fs.String("pprof-addr", "", "serve net/http/pprof on this address while running (e.g. 127.0.0.1:6060), to profile a long build as it runs")
 		cpuProfile  = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 		s3c         = bench.S3FromEnv()
