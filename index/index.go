@@ -94,6 +94,7 @@ func (ix *Index) isClosed() bool {
 type view struct {
 	m        *manifest
 	key      string
+	fromHead bool                   // read from the head object (no manifest GET)
 	verified atomic.Int64           // UnixNano when it was last known to be the newest
 	next     atomic.Pointer[string] // the successor's manifest key, built once (successorKey)
 
@@ -205,7 +206,7 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 		head = nil
 		if hm != nil && manifestKey(ix.id, hm.Seq) == newest {
 			// The head is the newest generation: no manifest GET.
-			nv := &view{m: hm, key: newest}
+			nv := &view{m: hm, key: newest, fromHead: true}
 			nv.verified.Store(start.UnixNano())
 			return ix.install(nv).check()
 		}

@@ -41,7 +41,8 @@ func curveFor(target float64) float64 { return target + min(calibrationOptimism,
 // store requests the generation check made: none inside a read lease, one
 // HEAD of the successor manifest inside the revalidation window (plus a
 // LIST and a GET when a newer generation was found), otherwise a LIST and
-// then a GET of the newer manifest or a HEAD of the cached one. The count is
+// then a GET of the newer manifest or a HEAD of the cached one (a fresh
+// handle whose head object was the newest: the LIST beside the head GET). The count is
 // inferred from the cached generation before and after the call.
 func (ix *Index) readViewCounted(ctx context.Context, stats *QueryStats) (*view, error) {
 	ix.mu.Lock()
@@ -62,6 +63,9 @@ func (ix *Index) readViewCounted(ctx context.Context, stats *QueryStats) (*view,
 	}
 	if trips == 1 && v != prev {
 		trips = 3
+	}
+	if prev == nil && v.fromHead {
+		trips = 1 // LIST beside the head GET
 	}
 	stats.RoundTrips += trips
 	return v, nil
