@@ -460,6 +460,16 @@ func (o *ours) coldQuery(ctx context.Context, v []float32, k, nprobe int) ([]int
 	return ids, st, nil
 }
 
+// defaultNProbe is the probe count the index chooses for a query that
+// names none (index.QueryStats.NProbe of one such query).
+func (o *ours) defaultNProbe(ctx context.Context, d *datasets.Dataset) (int, error) {
+	_, st, err := o.ix.Query(ctx, index.QueryRequest{Vector: d.TestVec(0), TopK: 10})
+	if err != nil {
+		return 0, err
+	}
+	return st.NProbe, nil
+}
+
 // point summarizes a query loop.
 func point(m measured, truth *datasets.Truth, d *datasets.Dataset, k int, params string, knob int) Point {
 	n := len(m.ids)

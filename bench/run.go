@@ -12,7 +12,6 @@ import (
 
 	"github.com/vectorbucket/vectorbucket/bench/peers"
 	"github.com/vectorbucket/vectorbucket/datasets"
-	"github.com/vectorbucket/vectorbucket/neighborhoods"
 )
 
 // The modes our engine runs in.
@@ -250,9 +249,14 @@ func runOurs(ctx context.Context, cfg *Config, d *datasets.Dataset, truth *datas
 	if mode != ModeS3 {
 		return curves, nil
 	}
-	// Cold and latency-injected runs: at the default nprobe, and at the
-	// smallest swept nprobe that reached recall 0.95 warm.
-	settings := []int{neighborhoods.DefaultNProbe(o.nbhds)}
+	// Cold and latency-injected runs: at the default nprobe (the one the
+	// index picks for a query without one: from its calibration), and at
+	// the smallest swept nprobe that reached recall 0.95 warm.
+	def, err := o.defaultNProbe(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("%s: default nprobe: %w", mode, err)
+	}
+	settings := []int{def}
 	for _, p := range c.Points {
 		if p.Recall >= 0.95 {
 			if p.Knob < settings[0] {

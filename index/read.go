@@ -97,8 +97,10 @@ func vectorOf(s *segment, row int, opts GetOptions) Vector {
 // fetchParallelism is how many objects one read fetches from the store at
 // once (neighborhoods, WAL objects). Object stores serve many parallel GETs
 // well, and on S3 each wave of fetches is a round trip: a default query
-// that misses 31 neighborhoods takes one wave, not four.
-const fetchParallelism = 32
+// that misses 31 neighborhoods takes one wave, not four. 64 matches the S3
+// client's idle connections per host; the default probe count of a 1 M ×
+// 128 index (34) needed two waves at 32.
+const fetchParallelism = 64
 
 // loadNbhds fetches neighborhoods (all when which is nil) in parallel
 // through the cache.
