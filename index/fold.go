@@ -297,8 +297,8 @@ func (b *foldBuild) split(ctx context.Context, g []rec) ([]outGroup, error) {
 }
 
 // nearestCentroids returns, for every record, the row of the centroid
-// nearest to its vector in the clustering space (nearestOne's choice), on
-// two goroutines with the blocked kernels: a fold assigns up to
+// nearest to its vector in the clustering space (the choice of nearestOne
+// in fold_test.go), on foldWorkers goroutines with the blocked kernels: a fold assigns up to
 // maxFoldRecords vectors against every centroid.
 func nearestCentroids(ctx context.Context, m neighborhoods.Metric, recs []rec, cents []float32, dim int) ([]int32, error) {
 	k := len(cents) / dim
@@ -310,27 +310,43 @@ func nearestCentroids(ctx context.Context, m neighborhoods.Metric, recs []rec, c
 		}
 	}
 	out := make([]int32, len(recs))
-	const workers, chunk = 2, 1024
+	parallelChunks(ctx, len(recs), 1024, foldWorkers, func(lo, hi int) bool {
+		scores := make([]float32, k)
+		for i := lo; i < hi; i++ {
+			out[i] = int32(nearestRow(m, recs[i].vector(), cents, inv, scores))
+		}
+		return true
+	})
+	return out, ctx.Err()
+}
+
+// foldWorkers is how many goroutines a fold assigns vectors and writes
+// neighborhood objects on.
+const foldWorkers = 2
+
+// parallelChunks calls fn(lo, hi) for the consecutive chunks of [0, n), in
+// order of their start, on up to workers goroutines, until every chunk ran,
+// ctx ended or a call returned false (chunks already started still finish).
+func parallelChunks(ctx context.Context, n, chunk, workers int, fn func(lo, hi int) bool) {
 	var next atomic.Int64
+	var stop atomic.Bool
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(workers, (n+chunk-1)/chunk) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			scores := make([]float32, k)
-			for ctx.Err() == nil {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(recs) {
+			for ctx.Err() == nil && !stop.Load() {
+				lo := int(next.Add(int64(chunk))) - chunk
+				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+chunk, len(recs)); i++ {
-					out[i] = int32(nearestRow(m, recs[i].vector(), cents, inv, scores))
+				if !fn(lo, min(lo+chunk, n)) {
+					stop.Store(true)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return out, ctx.Err()
 }
 
 // nearestRow is nearestOne with a blocked kernel over all centroids at
@@ -347,12 +363,6 @@ func nearestRow(m neighborhoods.Metric, q, cents, inv, scores []float32) int {
 		}
 		return best
 	}
-	neighborhoods.SquaredL2Batch(q, cents, scores)
-	best, bs := 0, float32(0)
-	for i, d := range scores {
-		if i == 0 || d < bs {
-			best, bs = i, d
-		}
-	}
+	best, _ := neighborhoods.NearestL2(cents, len(q), q, scores)
 	return best
 }

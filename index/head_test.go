@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -51,10 +50,7 @@ func TestHead(t *testing.T) {
 	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}}
 	ix := newTestIndexOn(t, base, IndexConfig{Dimension: 8, Metric: neighborhoods.Euclidean}, opts)
 	r := rand.New(rand.NewPCG(5, 6))
-	var vs []Vector
-	for i := range 300 {
-		vs = append(vs, Vector{Key: fmt.Sprintf("k%03d", i), Data: randVec(r, 8)})
-	}
+	vs := randVectors(r, 300, 8)
 	if err := ix.Put(ctx, vs); err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -341,12 +339,9 @@ func (b *foldBuild) build(ctx context.Context, recs []rec) error {
 	return b.emit(ctx, outs)
 }
 
-// emitWorkers is how many neighborhood objects a fold encodes and writes
-// at once.
-const emitWorkers = 2
-
-// emit writes one neighborhood object per non-empty group, emitWorkers at a
-// time, and records them in the order of groups.
+// emit writes one neighborhood object per non-empty group, foldWorkers at a
+// time, and records them in the order of groups. After a failed write it
+// starts no further groups (the fold is aborted).
 func (b *foldBuild) emit(ctx context.Context, groups []outGroup) error {
 	type written struct {
 		key      string
@@ -359,33 +354,21 @@ func (b *foldBuild) emit(ctx context.Context, groups []outGroup) error {
 	if len(groups) > 0 {
 		b.writing()
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(emitWorkers, len(groups)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= len(groups) {
-					return
-				}
-				if len(groups[i].recs) == 0 {
-					continue
-				}
-				w := &res[i]
-				w.key, w.size, w.filter, w.err = b.writeGroup(ctx, groups[i].recs)
-				if w.centroid = groups[i].centroid; w.centroid == nil {
-					flat := make([]float32, 0, len(groups[i].recs)*b.dim)
-					for _, r := range groups[i].recs {
-						flat = append(flat, r.vector()...)
-					}
-					w.centroid = neighborhoods.Centroid(flat, b.dim, b.metric)
-				}
+	parallelChunks(ctx, len(groups), 1, foldWorkers, func(i, _ int) bool {
+		if len(groups[i].recs) == 0 {
+			return true
+		}
+		w := &res[i]
+		w.key, w.size, w.filter, w.err = b.writeGroup(ctx, groups[i].recs)
+		if w.centroid = groups[i].centroid; w.centroid == nil {
+			flat := make([]float32, 0, len(groups[i].recs)*b.dim)
+			for _, r := range groups[i].recs {
+				flat = append(flat, r.vector()...)
 			}
-		}()
-	}
-	wg.Wait()
+			w.centroid = neighborhoods.Centroid(flat, b.dim, b.metric)
+		}
+		return w.err == nil
+	})
 	var first error
 	for i, w := range res {
 		if w.key != "" {

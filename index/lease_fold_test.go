@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -39,10 +38,7 @@ func TestFoldLease(t *testing.T) {
 	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1, GCGrace: grace}}
 	ix := newTestIndexOn(t, store, IndexConfig{Dimension: 4, Metric: neighborhoods.Euclidean}, opts)
 	r := rand.New(rand.NewPCG(9, 9))
-	var vs []Vector
-	for i := range 300 {
-		vs = append(vs, Vector{Key: fmt.Sprintf("k%03d", i), Data: randVec(r, 4)})
-	}
+	vs := randVectors(r, 300, 4)
 	if err := ix.Put(ctx, vs); err != nil {
 		t.Fatal(err)
 	}

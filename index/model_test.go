@@ -68,6 +68,15 @@ func (o *oracle) query(metric neighborhoods.Metric, q []float32, k int, match fu
 	return out
 }
 
+// randVectors returns n vectors keyed k000, k001, … with randVec data.
+func randVectors(r *rand.Rand, n, dim int) []Vector {
+	vs := make([]Vector, n)
+	for i := range vs {
+		vs[i] = Vector{Key: fmt.Sprintf("k%03d", i), Data: randVec(r, dim)}
+	}
+	return vs
+}
+
 func randVec(r *rand.Rand, dim int) []float32 {
 	v := make([]float32, dim)
 	for i := range v {

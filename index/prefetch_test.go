@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -48,10 +47,7 @@ func TestCentroidPrefetch(t *testing.T) {
 	base := mem.New()
 	ix := newTestIndexOn(t, base, IndexConfig{Dimension: 8, Metric: neighborhoods.Euclidean}, Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}})
 	r := rand.New(rand.NewPCG(1, 2))
-	var vs []Vector
-	for i := range 200 {
-		vs = append(vs, Vector{Key: fmt.Sprintf("k%03d", i), Data: randVec(r, 8)})
-	}
+	vs := randVectors(r, 200, 8)
 	if err := ix.Put(ctx, vs); err != nil {
 		t.Fatal(err)
 	}

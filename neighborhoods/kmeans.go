@@ -63,9 +63,11 @@ func nearest(cent []float32, dim int, v []float32) (int, float32) {
 	return best, bd
 }
 
-// nearestBatch is nearest with the blocked kernel (one call for all
-// centroids); scores is scratch of at least one value per centroid.
-func nearestBatch(cent []float32, dim int, v, scores []float32) (int, float32) {
+// NearestL2 returns the index and squared L2 of the row of cent (flat,
+// dim values per row) nearest to v, with the blocked kernel (one call for
+// all rows; nearest is its reference); scores is scratch of at least one
+// value per row.
+func NearestL2(cent []float32, dim int, v, scores []float32) (int, float32) {
 	scores = scores[:len(cent)/dim]
 	SquaredL2Batch(v, cent, scores)
 	best, bd := 0, float32(math.Inf(1))
@@ -109,7 +111,7 @@ func kmeans(ctx context.Context, data []float32, dim, k, iters int, spherical bo
 			scores := make([]float32, k)
 			for i := lo; i < hi; i++ {
 				v := data[i*dim : (i+1)*dim]
-				j, d := nearestBatch(cent, dim, v, scores)
+				j, d := NearestL2(cent, dim, v, scores)
 				if int32(j) != assign[i] || it == 0 {
 					ch++
 				}

@@ -227,7 +227,7 @@ const coarseProbe = 3
 // centroid.
 func assignTree(cent, coarse []float32, children [][]int, dim int, v, scores []float32) int {
 	if coarse == nil {
-		j, _ := nearestBatch(cent, dim, v, scores)
+		j, _ := NearestL2(cent, dim, v, scores)
 		return j
 	}
 	var topIdx [coarseProbe]int
@@ -253,13 +253,13 @@ func assignTree(cent, coarse []float32, children [][]int, dim int, v, scores []f
 			continue
 		}
 		first, n := children[c][0], len(children[c])
-		j, d := nearestBatch(cent[first*dim:(first+n)*dim], dim, v, scores)
+		j, d := NearestL2(cent[first*dim:(first+n)*dim], dim, v, scores)
 		if d < bd {
 			best, bd = first+j, d
 		}
 	}
 	if math.IsInf(float64(bd), 1) {
-		best, _ = nearestBatch(cent, dim, v, scores)
+		best, _ = NearestL2(cent, dim, v, scores)
 	}
 	return best
 }

@@ -204,7 +204,7 @@ func TestNearestBatch(t *testing.T) {
 		for i := 0; i < 1000; i++ {
 			v := vecs[i*dim : (i+1)*dim]
 			wj, wd := nearest(cent, dim, v)
-			gj, gd := nearestBatch(cent, dim, v, scores)
+			gj, gd := NearestL2(cent, dim, v, scores)
 			if math.Abs(float64(gd-wd)) > 1e-4*(1+float64(wd)) {
 				t.Fatalf("dim %d row %d: batch %d (%g), reference %d (%g)", dim, i, gj, gd, wj, wd)
 			}
