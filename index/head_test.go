@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vectorbucket/vectorbucket/neighborhoods"
@@ -156,5 +157,84 @@ func TestHead(t *testing.T) {
 	}
 	if _, err := base.Head(ctx, headKey(id)); err == nil {
 		t.Error("the head outlived its index")
+	}
+}
+
+// pagedStore lists at most limit keys per page and counts manifest LISTs.
+type pagedStore struct {
+	objectstore.Store
+	limit int
+	lists atomic.Int32
+}
+
+func (p *pagedStore) List(ctx context.Context, o objectstore.ListOptions) (objectstore.Page, error) {
+	if strings.Contains(o.Prefix, "/manifest/") {
+		p.lists.Add(1)
+	}
+	o.Limit = p.limit
+	return p.Store.List(ctx, o)
+}
+
+// TestHeadSkipsManifestPages: a fresh handle whose manifest listing is
+// longer than a page continues from the head's sequence (at most one more
+// page, not one per page of manifests written before the last fold), and
+// still finds a generation newer than the head.
+func TestHeadSkipsManifestPages(t *testing.T) {
+	ctx := context.Background()
+	base := mem.New()
+	opts := Options{Indexer: IndexerOptions{Disabled: true, NeighborhoodSize: 20, Seed: 1}}
+	ix := newTestIndexOn(t, base, IndexConfig{Dimension: 8, Metric: neighborhoods.Euclidean}, opts)
+	r := rand.New(rand.NewPCG(7, 8))
+	vs := randVectors(r, 300, 8)
+	for i := 0; i < len(vs); i += 10 { // 30 manifests before the fold
+		if err := ix.Put(ctx, vs[i:i+10]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := randVec(r, 8)
+	cold := func(name string) ([]QueryResult, int) {
+		t.Helper()
+		p := &pagedStore{Store: base, limit: 4}
+		db, err := Open(ctx, p, Options{Indexer: IndexerOptions{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ix2, err := db.Index(ctx, "bkt", "idx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := ix2.Query(ctx, QueryRequest{Vector: q, TopK: 5, Exact: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return got, int(p.lists.Load())
+	}
+	want, _, err := ix.Query(ctx, QueryRequest{Vector: q, TopK: 5, Exact: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, lists := cold("fresh head")
+	if len(got) != len(want) || got[0].Key != want[0].Key {
+		t.Errorf("fresh head: %v, want %v", got, want)
+	}
+	if lists > 2 {
+		t.Errorf("fresh head: %d manifest LIST pages of 4, want at most 2 (31+ manifests)", lists)
+	}
+	// Two WAL commits after the fold: the newest is found past the head.
+	for _, k := range []string{"a", "new"} {
+		if err := ix.Put(ctx, []Vector{{Key: k, Data: q}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, lists = cold("stale head")
+	if len(got) < 2 || (got[0].Key != "new" && got[1].Key != "new") {
+		t.Errorf("stale head: %v, want \"new\" among the first two", got)
+	}
+	if lists > 2 {
+		t.Errorf("stale head: %d manifest LIST pages, want at most 2", lists)
 	}
 }

@@ -180,14 +180,10 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 			}
 		}()
 	}
-	newest := ""
-	for a, err := range listAfter(ctx, ix.store, manifestDir(ix.id), after) {
-		if err != nil {
-			return nil, fmt.Errorf("list manifests: %w", err)
-		}
-		if _, ok := parseManifestKey(a.Key); ok {
-			newest = a.Key
-		}
+	newest, hm, err := ix.newestManifest(ctx, after, head)
+	head = nil
+	if err != nil {
+		return nil, err
 	}
 	if newest == "" {
 		if v == nil {
@@ -201,15 +197,11 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 		v.verified.Store(start.UnixNano())
 		return v.check()
 	}
-	if head != nil {
-		hm := <-head
-		head = nil
-		if hm != nil && manifestKey(ix.id, hm.Seq) == newest {
-			// The head is the newest generation: no manifest GET.
-			nv := &view{m: hm, key: newest, fromHead: true}
-			nv.verified.Store(start.UnixNano())
-			return ix.install(nv).check()
-		}
+	if hm != nil && manifestKey(ix.id, hm.Seq) == newest {
+		// The head is the newest generation: no manifest GET.
+		nv := &view{m: hm, key: newest, fromHead: true}
+		nv.verified.Store(start.UnixNano())
+		return ix.install(nv).check()
 	}
 	data, _, err := ix.store.Get(ctx, newest)
 	if errors.Is(err, objectstore.ErrNotFound) {
@@ -225,6 +217,47 @@ func (ix *Index) current(ctx context.Context) (*view, error) {
 	nv := &view{m: m, key: newest}
 	nv.verified.Store(start.UnixNano())
 	return ix.install(nv).check()
+}
+
+// newestManifest lists the manifests after after and returns the newest
+// one's key. With head (a fresh handle's head read, started beside the
+// first LIST page), a listing longer than one page continues from the
+// head's sequence instead of paging through every manifest before it: the
+// head names a committed generation, so every newer one sorts after it.
+// Manifests the bulk ingest of a large index leaves inside the GC grace
+// period (one per write batch) then cost at most one more page, not one
+// per thousand. It also returns the head's manifest (nil: none or unusable).
+func (ix *Index) newestManifest(ctx context.Context, after string, head <-chan *manifest) (string, *manifest, error) {
+	var hm *manifest
+	newest := ""
+	for {
+		page, err := ix.store.List(ctx, objectstore.ListOptions{Prefix: manifestDir(ix.id), StartAfter: after})
+		if err != nil {
+			if head != nil {
+				<-head
+			}
+			return "", nil, fmt.Errorf("list manifests: %w", err)
+		}
+		for _, a := range page.Objects {
+			if _, ok := parseManifestKey(a.Key); ok {
+				newest = a.Key
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+		if head != nil {
+			hm, head = <-head, nil
+			if hm != nil && hm.Seq > 0 {
+				after = max(after, manifestKey(ix.id, hm.Seq-1))
+			}
+		}
+	}
+	if head != nil {
+		hm = <-head
+	}
+	return newest, hm, nil
 }
 
 // install makes v the cached generation unless a newer one is cached.
